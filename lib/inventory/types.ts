@@ -21,6 +21,15 @@ export interface Problem {
   message: string;
 }
 
+export interface BitmapInfo {
+  name: string;
+  /** Set while a QEMU process has the bitmap open; left set after a crash, which makes the bitmap unusable. */
+  inUse: boolean;
+  /** Enabled bitmaps track writes; disabled ones are frozen. */
+  auto: boolean;
+  granularity: number;
+}
+
 /** What the qcow2 header says, plus what the file system says. */
 export interface LayerInfo {
   /** Name within the disk: the file's stem, e.g. `1A` for `1A.qcow2`. Template layers keep their stem too. */
@@ -41,7 +50,7 @@ export interface LayerInfo {
   fileSize: number;
   dirty: boolean;
   corrupt: boolean;
-  bitmaps: string[];
+  bitmaps: BitmapInfo[];
   /** File modification time, ISO string. */
   modifiedAt: string;
 }

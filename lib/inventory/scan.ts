@@ -1,0 +1,255 @@
+import { readdir, stat, realpath } from "node:fs/promises";
+import path from "node:path";
+import { readQcow2Header, Qcow2FormatError, type Qcow2Header } from "../qcow2/header";
+import type { DiskInventory, LayerInfo, Problem, ScanResult } from "./types";
+
+/**
+ * Reads the storage root and builds every disk's layer tree from qcow2 headers alone. It opens files for
+ * reading only, starts no process, and walks backing chains itself so that a loop or a missing file is
+ * reported instead of hanging a qemu tool.
+ *
+ * Layout: every folder directly under the root is a disk and its `*.qcow2` files are its layers. Files at
+ * the root itself or under `templates/` are shared bases; a layer backed by a file outside its own folder
+ * shows that file as the disk's read-only template.
+ */
+
+export const TEMPLATES_FOLDER = "templates";
+const LAYER_SUFFIX = ".qcow2";
+
+type HeaderResult = { ok: true; header: Qcow2Header; size: number; mtime: Date } | { ok: false; problem: Problem };
+
+/** Header reads are cached per scan by real path, so a template shared by many disks is read once. */
+class HeaderCache {
+  private readonly cache = new Map<string, Promise<HeaderResult>>();
+
+  get(file: string, layerName: string): Promise<HeaderResult> {
+    let hit = this.cache.get(file);
+    if (!hit) {
+      hit = readHeader(file, layerName);
+      this.cache.set(file, hit);
+    }
+    return hit;
+  }
+}
+
+async function readHeader(file: string, layer: string): Promise<HeaderResult> {
+  try {
+    const [header, st] = await Promise.all([readQcow2Header(file), stat(file)]);
+    return { ok: true, header, size: st.blocks * 512, mtime: st.mtime };
+  } catch (err) {
+    if (err instanceof Qcow2FormatError) {
+      const code = err.kind === "truncated" ? "truncated" : "not-qcow2";
+      return { ok: false, problem: { code, layer, message: `${layer}: ${err.message}` } };
+    }
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === "ENOENT") {
+      return { ok: false, problem: { code: "backing-missing", layer, message: `${layer}: file not found` } };
+    }
+    return { ok: false, problem: { code: "unreadable", layer, message: `${layer}: ${e.code ?? e.message}` } };
+  }
+}
+
+export function isInside(root: string, candidate: string): boolean {
+  const rel = path.relative(root, candidate);
+  return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
+}
+
+export function toRootRelative(root: string, file: string): string {
+  return path.relative(root, file).split(path.sep).join("/");
+}
+
+export async function scanStorageRoot(rootDir: string): Promise<ScanResult> {
+  const started = performance.now();
+  const root = await realpath(rootDir);
+  const entries = await readdir(root, { withFileTypes: true });
+  const cache = new HeaderCache();
+  const diskFolders = entries
+    .filter((e) => e.isDirectory() && !e.name.startsWith(".") && e.name !== TEMPLATES_FOLDER)
+    .map((e) => e.name)
+    .sort();
+  const disks = await Promise.all(diskFolders.map((name) => scanDiskFolder(root, name, cache)));
+  const sharedFiles = entries.filter((e) => e.isFile() && e.name.endsWith(LAYER_SUFFIX)).map((e) => e.name);
+  const templates = await readdir(path.join(root, TEMPLATES_FOLDER)).catch(() => [] as string[]);
+  sharedFiles.push(...templates.filter((n) => n.endsWith(LAYER_SUFFIX)).map((n) => `${TEMPLATES_FOLDER}/${n}`));
+  return { root, disks, sharedFiles: sharedFiles.sort(), durationMs: Math.round(performance.now() - started) };
+}
+
+export async function scanDisk(rootDir: string, name: string): Promise<DiskInventory> {
+  const root = await realpath(rootDir);
+  return scanDiskFolder(root, name, new HeaderCache());
+}
+
+async function scanDiskFolder(root: string, name: string, cache: HeaderCache): Promise<DiskInventory> {
+  const folder = path.join(root, name);
+  const files = (await readdir(folder, { withFileTypes: true }))
+    .filter((e) => e.isFile() && e.name.endsWith(LAYER_SUFFIX))
+    .map((e) => e.name)
+    .sort();
+  const problems: Problem[] = [];
+  /** Layers by absolute path; templates are added as the walk meets them. */
+  const byPath = new Map<string, LayerInfo>();
+  const usedNames = new Set(files.map((f) => f.slice(0, -LAYER_SUFFIX.length)));
+  /** Absolute backing path of each layer, kept until parents are linked. */
+  const backingOf = new Map<string, string | null>();
+
+  const addLayer = async (file: string, template: boolean): Promise<void> => {
+    const stem = path.basename(file, LAYER_SUFFIX);
+    const name = template && usedNames.has(stem) ? toRootRelative(root, file).replace(/\.qcow2$/, "") : stem;
+    usedNames.add(name);
+    const res = await cache.get(file, name);
+    if (!res.ok) {
+      problems.push(res.problem);
+      return;
+    }
+    const h = res.header;
+    const layer: LayerInfo = {
+      name,
+      file: toRootRelative(root, file),
+      parent: null,
+      backingFile: h.backingFile,
+      backingFormat: h.backingFormat,
+      template,
+      version: h.version,
+      virtualSize: h.virtualSize,
+      clusterSize: h.clusterSize,
+      fileSize: res.size,
+      dirty: h.dirty,
+      corrupt: h.corrupt,
+      bitmaps: h.bitmaps.map((b) => ({ ...b })),
+      modifiedAt: res.mtime.toISOString(),
+    };
+    byPath.set(file, layer);
+    if (h.corrupt) {
+      problems.push({ code: "corrupt", layer: name, message: `${name}: the image is marked corrupt (QEMU opens it read-only)` });
+    }
+    if (h.dirty) {
+      problems.push({ code: "dirty", layer: name, message: `${name}: the image was not closed cleanly (dirty flag set)` });
+    }
+    backingOf.set(file, resolveBacking(root, file, h, name, problems));
+  };
+
+  await Promise.all(files.map((f) => addLayer(path.join(folder, f), false)));
+
+  // Follow backing files that leave the folder: each becomes a template layer, and its own backing is followed
+  // in turn. A file is added once, so a loop through templates ends here too.
+  const missing = new Set<string>();
+  const pending = [...backingOf.values()].filter((b): b is string => b !== null);
+  while (pending.length) {
+    const target = pending.pop()!;
+    if (byPath.has(target) || missing.has(target) || !isInside(root, target)) continue;
+    if (!(await exists(target))) {
+      missing.add(target);
+      continue;
+    }
+    const ownFolder = path.dirname(target) === folder;
+    // A file in the disk's own folder that is not a *.qcow2 file (those were all read above) is still a layer.
+    if (ownFolder && files.includes(path.basename(target))) continue;
+    await addLayer(target, !ownFolder);
+    const next = backingOf.get(target);
+    if (next) pending.push(next);
+  }
+
+  for (const [file, layer] of byPath) {
+    const backing = backingOf.get(file) ?? null;
+    if (!backing) continue;
+    const parent = byPath.get(backing);
+    if (parent) layer.parent = parent.name;
+    else if (missing.has(backing)) {
+      problems.push({
+        code: "backing-missing",
+        layer: layer.name,
+        message: `${layer.name}: backing file "${layer.backingFile}" does not exist`,
+      });
+    }
+  }
+  breakLoops([...byPath.values()], problems);
+
+  const layers = orderParentsFirst([...byPath.values()]);
+  const parents = new Set(layers.map((l) => l.parent).filter((p): p is string => p !== null));
+  const leaves = layers.filter((l) => !l.template && !parents.has(l.name)).map((l) => l.name);
+  return { name, folder: name, layers, leaves, problems };
+}
+
+/** Resolves a header's backing string the way QEMU does (relative to the image's folder) and reports what it cannot follow. */
+function resolveBacking(root: string, file: string, h: Qcow2Header, name: string, problems: Problem[]): string | null {
+  if (!h.backingFile) return null;
+  if (h.backingFile.startsWith("json:") || /^[a-z+]+:\/\//.test(h.backingFile)) {
+    problems.push({
+      code: "backing-outside-root",
+      layer: name,
+      message: `${name}: backing file "${h.backingFile}" is not a plain file under the storage root`,
+    });
+    return null;
+  }
+  if (h.backingFormat && h.backingFormat !== "qcow2") {
+    problems.push({
+      code: "not-qcow2",
+      layer: name,
+      message: `${name}: backing file "${h.backingFile}" has format ${h.backingFormat}; Canopy manages qcow2 chains only`,
+    });
+  }
+  const resolved = path.resolve(path.dirname(file), h.backingFile);
+  if (!isInside(root, resolved)) {
+    problems.push({
+      code: "backing-outside-root",
+      layer: name,
+      message: `${name}: backing file "${h.backingFile}" is outside the storage root; Canopy does not follow it`,
+    });
+  }
+  return resolved;
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Cuts every backing loop (so the tree stays a tree) and reports it once, naming its members in order. */
+function breakLoops(layers: LayerInfo[], problems: Problem[]): void {
+  const byName = new Map(layers.map((l) => [l.name, l]));
+  const done = new Set<string>();
+  for (const start of layers) {
+    const seen: string[] = [];
+    let cur: LayerInfo | undefined = start;
+    while (cur && !done.has(cur.name)) {
+      const at = seen.indexOf(cur.name);
+      if (at >= 0) {
+        const cycle = seen.slice(at);
+        problems.push({
+          code: "backing-loop",
+          layer: cycle[0],
+          message: `backing loop: ${[...cycle, cycle[0]].join(" -> ")} (each is backed by the next)`,
+        });
+        byName.get(cycle[cycle.length - 1]!)!.parent = null;
+        break;
+      }
+      seen.push(cur.name);
+      cur = cur.parent ? byName.get(cur.parent) : undefined;
+    }
+    for (const n of seen) done.add(n);
+  }
+}
+
+/** Templates first, then every layer after its parent; siblings by name. */
+function orderParentsFirst(layers: LayerInfo[]): LayerInfo[] {
+  const children = new Map<string | null, LayerInfo[]>();
+  for (const l of layers) {
+    const list = children.get(l.parent) ?? [];
+    list.push(l);
+    children.set(l.parent, list);
+  }
+  const out: LayerInfo[] = [];
+  const visit = (parent: string | null) => {
+    const kids = (children.get(parent) ?? []).sort(
+      (a, b) => Number(b.template) - Number(a.template) || a.name.localeCompare(b.name, "en", { numeric: true }),
+    );
+    for (const k of kids) {
+      out.push(k);
+      visit(k.name);
+    }
+  };
+  visit(null);
+  return out;
+}

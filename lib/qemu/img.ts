@@ -1,0 +1,121 @@
+import { run, type RunOptions } from "../proc/run";
+
+/**
+ * Thin typed wrappers over qemu-img. Each takes explicit paths and returns parsed output; none of them decides
+ * anything. Timeouts are per call: metadata commands are quick, data-moving ones get a long default that the
+ * caller can override.
+ */
+
+const QEMU_IMG = process.env.CANOPY_QEMU_IMG ?? "qemu-img";
+const META_TIMEOUT_MS = 30_000;
+const DATA_TIMEOUT_MS = 6 * 60 * 60 * 1000;
+
+type Opts = Pick<RunOptions, "timeoutMs" | "signal" | "onStdout">;
+
+export interface ImageInfo {
+  filename: string;
+  format: string;
+  "virtual-size": number;
+  "actual-size"?: number;
+  "cluster-size"?: number;
+  "backing-filename"?: string;
+  "full-backing-filename"?: string;
+  "backing-filename-format"?: string;
+  "dirty-flag"?: boolean;
+  "format-specific"?: {
+    type: string;
+    data: {
+      compat?: string;
+      corrupt?: boolean;
+      bitmaps?: { name: string; flags: string[]; granularity: number }[];
+    };
+  };
+}
+
+export interface MapExtent {
+  start: number;
+  length: number;
+  depth: number;
+  present: boolean;
+  zero: boolean;
+  data: boolean;
+  offset?: number;
+}
+
+/** `-U` lets metadata reads work while a QEMU process holds the image (they are then a snapshot in time). */
+export async function info(path: string, opts: Opts & { shareLocks?: boolean } = {}): Promise<ImageInfo> {
+  const args = ["info", "--output=json", ...(opts.shareLocks ? ["-U"] : []), path];
+  const { stdout } = await run(QEMU_IMG, args, { timeoutMs: META_TIMEOUT_MS, ...opts });
+  return JSON.parse(stdout) as ImageInfo;
+}
+
+export async function infoChain(path: string, opts: Opts & { shareLocks?: boolean } = {}): Promise<ImageInfo[]> {
+  const args = ["info", "--backing-chain", "--output=json", ...(opts.shareLocks ? ["-U"] : []), path];
+  const { stdout } = await run(QEMU_IMG, args, { timeoutMs: META_TIMEOUT_MS, ...opts });
+  return JSON.parse(stdout) as ImageInfo[];
+}
+
+export interface CreateOptions extends Opts {
+  size?: number;
+  backing?: string;
+  backingFormat?: string;
+  clusterSize?: number;
+  /** "0.10" makes a qcow2 v2 image, "1.1" a v3 one. */
+  compat?: "0.10" | "1.1";
+}
+
+export async function create(path: string, o: CreateOptions = {}): Promise<void> {
+  const options: string[] = [];
+  if (o.clusterSize) options.push(`cluster_size=${o.clusterSize}`);
+  if (o.compat) options.push(`compat=${o.compat}`);
+  const args = ["create", "-q", "-f", "qcow2"];
+  if (options.length) args.push("-o", options.join(","));
+  if (o.backing !== undefined) args.push("-b", o.backing, "-F", o.backingFormat ?? "qcow2");
+  args.push(path);
+  if (o.size !== undefined) args.push(String(o.size));
+  await run(QEMU_IMG, args, { timeoutMs: META_TIMEOUT_MS, ...o });
+}
+
+/**
+ * The extents of an image. With `layerOnly`, only what this one layer holds (its backing is cut off), which
+ * is how Canopy measures the data a snapshot itself carries.
+ */
+export async function map(path: string, opts: Opts & { layerOnly?: boolean; shareLocks?: boolean } = {}) {
+  const target = opts.layerOnly
+    ? `json:${JSON.stringify({ driver: "qcow2", file: { driver: "file", filename: path }, backing: null })}`
+    : path;
+  const args = ["map", "--output=json", ...(opts.shareLocks ? ["-U"] : []), target];
+  const { stdout } = await run(QEMU_IMG, args, { timeoutMs: META_TIMEOUT_MS, ...opts });
+  return JSON.parse(stdout) as MapExtent[];
+}
+
+/** Bytes of guest data a layer itself holds (allocated, not zero). */
+export async function layerDataBytes(path: string, opts: Opts & { shareLocks?: boolean } = {}): Promise<number> {
+  const extents = await map(path, { ...opts, layerOnly: true });
+  return extents.filter((e) => e.data && e.depth === 0).reduce((sum, e) => sum + e.length, 0);
+}
+
+/** True when the guest-visible contents are the same. qemu-img compare exits 1 for "differs". */
+export async function compare(a: string, b: string, opts: Opts & { shareLocks?: boolean } = {}): Promise<boolean> {
+  const args = ["compare", "-q", ...(opts.shareLocks ? ["-U"] : []), a, b];
+  const res = await run(QEMU_IMG, args, { timeoutMs: DATA_TIMEOUT_MS, okExitCodes: [0, 1], ...opts });
+  return res.exitCode === 0;
+}
+
+export interface CheckResult {
+  clean: boolean;
+  corruptions: number;
+  leaks: number;
+  raw: unknown;
+}
+
+/** exit 0 clean, 2 corruptions, 3 leaks only (qemu-img's contract). */
+export async function check(path: string, opts: Opts = {}): Promise<CheckResult> {
+  const res = await run(QEMU_IMG, ["check", "--output=json", path], {
+    timeoutMs: DATA_TIMEOUT_MS,
+    okExitCodes: [0, 2, 3],
+    ...opts,
+  });
+  const raw = JSON.parse(res.stdout) as { corruptions?: number; leaks?: number };
+  return { clean: res.exitCode === 0, corruptions: raw.corruptions ?? 0, leaks: raw.leaks ?? 0, raw };
+}
