@@ -1,6 +1,6 @@
 import { readdir, stat, realpath } from "node:fs/promises";
 import path from "node:path";
-import { readQcow2Header, Qcow2FormatError, type Qcow2Header } from "../qcow2/header";
+import { readQcow2File, Qcow2FormatError, type Qcow2Header } from "../qcow2/header";
 import type { DiskInventory, LayerInfo, Problem, ScanResult } from "./types";
 
 /**
@@ -34,7 +34,7 @@ class HeaderCache {
 
 async function readHeader(file: string, layer: string): Promise<HeaderResult> {
   try {
-    const [header, st] = await Promise.all([readQcow2Header(file), stat(file)]);
+    const { header, stat: st } = await readQcow2File(file);
     return { ok: true, header, size: st.blocks * 512, mtime: st.mtime };
   } catch (err) {
     if (err instanceof Qcow2FormatError) {

@@ -1,3 +1,4 @@
+import type { Stats } from "node:fs";
 import { open } from "node:fs/promises";
 
 /**
@@ -50,14 +51,20 @@ const EXT_BITMAPS = 0x23852875;
 const AUTOCLEAR_BITMAPS = 1n;
 const BITMAP_IN_USE = 1;
 const BITMAP_AUTO = 2;
-/** Enough for the header, its extensions and the backing name in every image qemu-img makes. */
-const FIRST_READ = 64 * 1024;
+/** Enough for the header, its extensions and the backing name in images qemu-img makes; more is read on demand. */
+const FIRST_READ = 4096;
 const MAX_BACKING_NAME = 1023;
 
 export async function readQcow2Header(path: string): Promise<Qcow2Header> {
+  return (await readQcow2File(path)).header;
+}
+
+/** The header and the file's stat from one open: the scan needs both and should not pay twice. */
+export async function readQcow2File(path: string): Promise<{ header: Qcow2Header; stat: Stats }> {
   const file = await open(path, "r");
   try {
-    const { size: fileSize } = await file.stat();
+    const stat = await file.stat();
+    const fileSize = stat.size;
     const head = Buffer.alloc(Math.min(FIRST_READ, fileSize));
     const { bytesRead } = await file.read(head, 0, head.length, 0);
     const readAt = async (offset: number, length: number): Promise<Buffer> => {
@@ -83,7 +90,7 @@ export async function readQcow2Header(path: string): Promise<Qcow2Header> {
         `the file is ${fileSize} bytes but its metadata clusters reach ${metadataEnd} bytes`,
       );
     }
-    return header;
+    return { header, stat };
   } finally {
     await file.close();
   }
@@ -137,12 +144,19 @@ export async function parseQcow2Header(
   let bitmapDirectory: { count: number; size: number; offset: number } | null = null;
   // Header extensions follow the header, each padded to 8 bytes, until an end marker or the first cluster ends.
   let pos = headerLength;
+  let ended = false;
   while (pos + 8 <= Math.min(head.length, clusterSize)) {
     const type = head.readUInt32BE(pos);
     const length = head.readUInt32BE(pos + 4);
-    if (type === EXT_END) break;
+    if (type === EXT_END) {
+      ended = true;
+      break;
+    }
     const data = head.subarray(pos + 8, pos + 8 + length);
-    if (data.length < length) throw new Qcow2FormatError("truncated", "a header extension is cut short");
+    if (data.length < length) {
+      if (head.length < clusterSize) break; // the rest of the first cluster is read below
+      throw new Qcow2FormatError("truncated", "a header extension is cut short");
+    }
     if (type === EXT_BACKING_FORMAT) backingFormat = data.toString("utf8");
     if (type === EXT_BITMAPS && length >= 24) {
       bitmapDirectory = {
@@ -152,6 +166,12 @@ export async function parseQcow2Header(
       };
     }
     pos += 8 + Math.ceil(length / 8) * 8;
+  }
+
+  // Extensions may fill the whole first cluster; the first read is smaller, so read the cluster and start over.
+  if (!ended && head.length < clusterSize) {
+    const cluster = await readAt(0, clusterSize).catch(() => null);
+    if (cluster && cluster.length > head.length) return parseQcow2Header(cluster, readAt);
   }
 
   let backingFile: string | null = null;

@@ -1,0 +1,28 @@
+/**
+ * An error Canopy expects and explains: a refused operation, an unknown disk, a busy disk. Its message is
+ * written for the admin and is safe to show as-is; anything else that is thrown is an internal error whose
+ * details stay in the logs.
+ */
+export type CanopyErrorCode =
+  | "invalid-input"
+  | "not-found"
+  | "refused"
+  | "busy"
+  | "broken-chain"
+  | "outside-root"
+  | "failed";
+
+export class CanopyError extends Error {
+  constructor(
+    readonly code: CanopyErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = "CanopyError";
+  }
+}
+
+export function isCanopyError(err: unknown): err is CanopyError {
+  return err instanceof CanopyError;
+}

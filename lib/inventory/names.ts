@@ -1,0 +1,26 @@
+import path from "node:path";
+import { CanopyError } from "../errors";
+import { isInside } from "./scan";
+
+/**
+ * Disk and layer names arrive from URLs, forms and the command line. They are single path segments of a
+ * safe alphabet, so no name can climb out of the storage root.
+ */
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+export function assertName(kind: "disk" | "layer" | "snapshot", name: string): string {
+  if (!NAME.test(name) || name.includes("..")) {
+    throw new CanopyError(
+      "invalid-input",
+      `"${name}" is not a valid ${kind} name (letters, digits, ".", "_" and "-"; no slashes)`,
+    );
+  }
+  return name;
+}
+
+/** The folder of a disk, checked to be inside the root. */
+export function diskFolder(root: string, disk: string): string {
+  const folder = path.resolve(root, assertName("disk", disk));
+  if (!isInside(root, folder)) throw new CanopyError("outside-root", `disk "${disk}" is outside the storage root`);
+  return folder;
+}

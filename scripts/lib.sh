@@ -1,0 +1,66 @@
+# Shared steps of `npm start`, `npm test` and CI. Each step checks first and does only what is missing, so a
+# second run is quick and touches no existing data.
+set -euo pipefail
+
+CANOPY_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$CANOPY_DIR"
+export NEXT_TELEMETRY_DISABLED=1
+# Prisma's CLI downloads a native schema engine first; it cannot be reached here and is never run (migrations
+# use the WebAssembly engine, scripts/db-migrate.ts). Any existing file satisfies the check.
+export PRISMA_SCHEMA_ENGINE_BINARY="${PRISMA_SCHEMA_ENGINE_BINARY:-/bin/true}"
+export PRISMA_SKIP_POSTINSTALL_GENERATE=1
+[ -f .env ] && set -a && . ./.env && set +a
+
+say() { printf '\033[1;32mcanopy:\033[0m %s\n' "$*"; }
+die() { printf '\033[1;31mcanopy:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# ensure_packages PKG:CMD ... installs each Debian package whose command is missing.
+ensure_packages() {
+  local missing=()
+  for pair in "$@"; do
+    command -v "${pair#*:}" >/dev/null 2>&1 || missing+=("${pair%%:*}")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  if [ "$(id -u)" -ne 0 ]; then
+    die "missing system packages: ${missing[*]}. Install them as root: sudo apt-get install -y ${missing[*]}"
+  fi
+  say "installing ${missing[*]} (apt-get)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_qemu() {
+  ensure_packages qemu-utils:qemu-img qemu-utils:qemu-io qemu-system-common:qemu-storage-daemon
+}
+
+ensure_chromium() {
+  ensure_packages chromium:chromium
+}
+
+ensure_node_modules() {
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    say "installing node modules (npm ci; the first time compiles better-sqlite3, about 1-2 minutes)"
+    npm ci --no-audit --no-fund --loglevel=error
+  fi
+}
+
+ensure_database() {
+  npx --no-install tsx scripts/db-generate.ts
+  npx --no-install tsx scripts/db-migrate.ts deploy
+}
+
+# Builds when there is no build yet or any source is newer than it.
+ensure_build() {
+  if [ -f .next/BUILD_ID ] && [ -z "$(find app components lib server public next.config.js package-lock.json \
+      -newer .next/BUILD_ID -type f -print -quit 2>/dev/null)" ]; then
+    return 0
+  fi
+  say "building the dashboard (next build)"
+  npx --no-install next build >/tmp/canopy-build.$$.log 2>&1 || { tail -40 /tmp/canopy-build.$$.log >&2; die "next build failed"; }
+  rm -f /tmp/canopy-build.$$.log
+}
+
+canopy_tsx() {
+  node --conditions=react-server --import "$(node -p 'require("url").pathToFileURL(require.resolve("tsx")).href')" "$@"
+}

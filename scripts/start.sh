@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# `npm start`: from a fresh machine to a running dashboard. Installs what is missing, migrates, creates the demo
+# storage root when the configured root is empty, builds if needed, then runs the job worker and the server.
+source "$(dirname "$0")/lib.sh"
+
+ensure_qemu
+ensure_node_modules
+ensure_database
+canopy_tsx scripts/prepare-storage.ts
+ensure_build
+
+PORT="${PORT:-3000}"
+HOST="${HOST:-127.0.0.1}"
+canopy_tsx server/worker/main.ts &
+WORKER=$!
+trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
+say "dashboard on http://$HOST:$PORT (worker pid $WORKER)"
+npx --no-install next start -H "$HOST" -p "$PORT"

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# `npm test`: every test, unit, integration (real QEMU) and e2e (Debian's chromium). Sets up what is missing
+# first, like `npm start`, then exits 0 only if everything passed.
+source "$(dirname "$0")/lib.sh"
+
+ensure_qemu
+ensure_chromium
+ensure_node_modules
+ensure_database
+
+mkdir -p test-results
+status=0
+say "type check"
+npx --no-install tsc --noEmit -p . || status=1
+
+say "unit and integration tests (vitest)"
+npx --no-install vitest run --reporter=default --reporter=json --outputFile.json=test-results/vitest.json || status=1
+
+say "end-to-end tests (playwright, chromium)"
+ensure_build
+PLAYWRIGHT_JSON_OUTPUT_NAME=test-results/playwright.json \
+  npx --no-install playwright test --reporter=list,json || status=1
+
+node scripts/test-summary.mjs test-results/vitest.json test-results/playwright.json || status=1
+exit $status
