@@ -1,0 +1,77 @@
+import type { LayerInfo, Problem } from "../inventory/types";
+
+/**
+ * Plans: what an operation will do, computed before anything runs. The same plan is printed by --dry-run,
+ * shown in the dashboard's confirmation dialog, stored with the job, and executed step by step.
+ */
+
+export type OperationKind =
+  | "snapshot"
+  | "revert"
+  | "merge-down"
+  | "merge-up"
+  | "delete"
+  | "flatten"
+  | "protect"
+  | "unprotect";
+
+/** One file-level action. Every step can be run again after a crash and ends in the same state. */
+export type PlanStep =
+  /** Create an empty qcow2 overlay `layer` backed by `backing`. */
+  | { kind: "create-overlay"; layer: string; backing: string }
+  /** `qemu-img commit -b base top`: the data of every layer above base up to top goes into base. */
+  | { kind: "commit"; top: string; base: string; bytes: number }
+  /** `qemu-img rebase -u`: point `layer` at `backing` without copying (its content is already there). */
+  | { kind: "repoint"; layer: string; backing: string | null }
+  /** `qemu-img rebase` (safe): copy into `layer` what differs, then point it at `backing` (null: standalone). */
+  | { kind: "pull"; layer: string; backing: string | null; bytes: number }
+  | { kind: "delete-file"; layer: string }
+  | { kind: "set-active"; layer: string }
+  | { kind: "set-protected"; layer: string; value: boolean }
+  | { kind: "set-description"; layer: string; description: string | null };
+
+export interface Alternative {
+  operation: OperationKind;
+  params: Record<string, string | boolean>;
+  /** One sentence for the button or the CLI hint. */
+  summary: string;
+}
+
+export interface Refusal {
+  reason: string;
+  /** Layers that depend on what would change, named so the admin sees who would be hurt. */
+  dependents: string[];
+  alternative: Alternative | null;
+}
+
+export interface Plan {
+  operation: OperationKind;
+  disk: string;
+  params: Record<string, string | boolean>;
+  /** One human sentence: what will happen. */
+  summary: string;
+  steps: PlanStep[];
+  /** Layers whose data or backing changes. */
+  changes: string[];
+  deletes: string[];
+  creates: string[];
+  /** Guest data to copy, from qemu-img map of the layers involved. */
+  bytesToMove: number;
+  activeBefore: string | null;
+  activeAfter: string | null;
+  /** Why the planner chose what it chose (delete picks a direction), when there was a choice. */
+  notes: string[];
+  refused: Refusal | null;
+}
+
+/** What the planner needs to know about a disk: the scan's facts plus Canopy's records. */
+export interface DiskState {
+  name: string;
+  layers: LayerInfo[];
+  active: string | null;
+  protected: ReadonlySet<string>;
+  problems: Problem[];
+}
+
+/** Bytes of guest data one layer itself holds; injected so planners stay free of processes. */
+export type MeasureLayer = (layer: string) => Promise<number>;
