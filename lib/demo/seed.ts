@@ -23,7 +23,7 @@ export interface SeedLayer {
   writes: PatternRange[];
 }
 
-const w = (pattern: number, startMiB: number, lengthMiB: number): PatternRange => ({
+export const w = (pattern: number, startMiB: number, lengthMiB: number): PatternRange => ({
   pattern,
   offset: startMiB * MiB,
   length: lengthMiB * MiB,
@@ -54,7 +54,11 @@ export async function isEmptyRoot(root: string): Promise<boolean> {
   return entries.filter((e) => !e.startsWith(".")).length === 0;
 }
 
-export async function createSeedRoot(root: string, layers: SeedLayer[] = SEED_LAYERS): Promise<void> {
+export async function createSeedRoot(
+  root: string,
+  layers: SeedLayer[] = SEED_LAYERS,
+  size = SEED_VIRTUAL_SIZE,
+): Promise<void> {
   const byName = new Map(layers.map((l) => [l.name, l]));
   let tick = Date.now() / 1000 - layers.length * 60;
   for (const layer of layers) {
@@ -64,7 +68,7 @@ export async function createSeedRoot(root: string, layers: SeedLayer[] = SEED_LA
     if (layer.parent && !parent) throw new Error(`seed: ${layer.name}'s parent ${layer.parent} is not listed`);
     // Backing names are stored relative to the overlay's folder so the root can be moved or copied.
     const backing = parent ? path.relative(path.dirname(file), seedLayerFile(root, parent)) : undefined;
-    await img.create(file, backing ? { backing, backingFormat: "qcow2" } : { size: SEED_VIRTUAL_SIZE });
+    await img.create(file, backing ? { backing, backingFormat: "qcow2" } : { size });
     await writePatterns(file, layer.writes);
     // Distinct, ordered modification times: the newest leaf is what a newly found disk takes as active.
     tick += 60;

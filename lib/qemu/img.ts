@@ -1,4 +1,5 @@
 import { run, type RunOptions } from "../proc/run";
+import { parseProgress } from "./progress";
 
 /**
  * Thin typed wrappers over qemu-img. Each takes explicit paths and returns parsed output; none of them decides
@@ -118,4 +119,50 @@ export async function check(path: string, opts: Opts = {}): Promise<CheckResult>
   });
   const raw = JSON.parse(res.stdout) as { corruptions?: number; leaks?: number };
   return { clean: res.exitCode === 0, corruptions: raw.corruptions ?? 0, leaks: raw.leaks ?? 0, raw };
+}
+
+export interface DataOpts extends Opts {
+  /** Fraction 0..1 of the copy done, from qemu-img's own -p output. */
+  onProgress?: (fraction: number) => void;
+}
+
+function progressOpts(o: DataOpts): Pick<RunOptions, "onStdout"> {
+  return o.onProgress
+    ? {
+        onStdout: (chunk) => {
+          const f = parseProgress(chunk);
+          if (f !== null) o.onProgress!(f);
+        },
+      }
+    : {};
+}
+
+/** Commits top's chain down to base (exclusive of base) into base. Top and the layers between keep their data (-d). */
+export async function commit(top: string, base: string, o: DataOpts = {}): Promise<void> {
+  await run(QEMU_IMG, ["commit", "-p", "-d", "-b", base, top], {
+    timeoutMs: DATA_TIMEOUT_MS,
+    signal: o.signal,
+    ...progressOpts(o),
+    ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+  });
+}
+
+/**
+ * Points `image` at a new backing file. Safe mode (`pull: true`) first copies into the image every cluster that
+ * reads differently through the new backing; unsafe mode only rewrites the header. `backing` null makes the
+ * image standalone (a safe rebase then copies everything it read from its chain).
+ */
+export async function rebase(
+  image: string,
+  backing: string | null,
+  o: DataOpts & { pull: boolean },
+): Promise<void> {
+  const args = ["rebase", ...(o.pull ? ["-p"] : ["-u"])];
+  args.push(...(backing === null ? ["-b", ""] : ["-F", "qcow2", "-b", backing]), image);
+  await run(QEMU_IMG, args, {
+    timeoutMs: o.pull ? DATA_TIMEOUT_MS : META_TIMEOUT_MS,
+    signal: o.signal,
+    ...progressOpts(o),
+    ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
+  });
 }
