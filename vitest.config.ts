@@ -1,4 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { defaultServerConditions } from "vite";
 import path from "node:path";
 
 // Two projects: unit tests (fast, recorded outputs allowed) and integration tests (real qemu-img,
@@ -7,13 +8,14 @@ import path from "node:path";
 export default defineConfig({
   resolve: {
     alias: { "@": path.resolve(import.meta.dirname) },
-    conditions: ["react-server"],
   },
+  // Tests run in Vite's server environment: that is where the condition has to be added.
+  ssr: { resolve: { conditions: [...defaultServerConditions, "react-server"] } },
   test: {
     projects: [
       {
         extends: true,
-        test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node" },
+        test: { name: "unit", include: ["test/unit/**/*.test.ts"], environment: "node", sequence: { groupOrder: 0 } },
       },
       {
         extends: true,
@@ -25,6 +27,7 @@ export default defineConfig({
           hookTimeout: 60_000,
           // qemu processes are the slow part and the machine has two cores: run files one or two at a time.
           maxWorkers: 2,
+          sequence: { groupOrder: 1 },
         },
       },
     ],

@@ -33,7 +33,7 @@ function toTreeView(disk: NonNullable<DiskRow>): DiskTreeView {
     dirty: l.dirty,
     corrupt: l.corrupt,
     bitmaps: JSON.parse(l.bitmaps) as BitmapInfo[],
-    modifiedAt: l.seenAt.toISOString(),
+    modifiedAt: l.modifiedAt.toISOString(),
     active: l.name === disk.activeLayer,
     protected: l.protected,
     description: l.description,

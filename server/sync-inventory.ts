@@ -42,6 +42,7 @@ export async function recordDisk(disk: DiskInventory, now = new Date()): Promise
         dirty: l.dirty,
         corrupt: l.corrupt,
         bitmaps: JSON.stringify(l.bitmaps),
+        modifiedAt: new Date(l.modifiedAt),
         seenAt: now,
       };
       await tx.layer.upsert({

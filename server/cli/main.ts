@@ -3,7 +3,6 @@ import { parseArgs } from "node:util";
 import { isCanopyError } from "@/lib/errors";
 import { ProcessError } from "@/lib/proc/run";
 import { commands } from "./commands";
-import type { Command } from "./command";
 
 /**
  * `canopy <command> [args] [--json]`. Exit codes: 0 done, 1 refused or bad input (one line on stderr, or one
@@ -15,7 +14,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(helpText());
     return name ? 0 : 1;
   }
-  const command = commands.find((c) => c.name === name) as Command<unknown> | undefined;
+  const command = commands.find((c) => c.name === name);
   const json = rest.includes("--json");
   if (!command) return fail(json, `unknown command "${name}" (try canopy --help)`, 1);
   try {
@@ -26,7 +25,7 @@ async function main(argv: string[]): Promise<number> {
       options: {
         json: { type: "boolean" },
         ...Object.fromEntries(
-          Object.entries(command.options ?? {}).map(([k, o]) => [k, { type: o.type, short: o.short }]),
+          Object.entries(command.options ?? {}).map(([k, o]) => [k, o.short ? { type: o.type, short: o.short } : { type: o.type }]),
         ),
       },
     });
@@ -38,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(json ? `${JSON.stringify(result)}\n` : `${command.human(result)}\n`);
     return 0;
   } catch (err) {
-    if (isCanopyError(err)) return fail(json, err.message, 1, err.code);
+    if (isCanopyError(err)) return fail(json, err.message, 1, err.code, err.details);
     if (err instanceof TypeError && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS")) {
       return fail(json, `${err.message} (usage: canopy ${command.name} ${command.usage})`, 1, "invalid-input");
     }
@@ -47,8 +46,14 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-function fail(json: boolean, message: string, exitCode: number, code = "invalid-input"): number {
-  if (json) process.stdout.write(`${JSON.stringify({ error: { code, message } })}\n`);
+function fail(
+  json: boolean,
+  message: string,
+  exitCode: number,
+  code = "invalid-input",
+  details?: Record<string, unknown>,
+): number {
+  if (json) process.stdout.write(`${JSON.stringify({ error: { code, message }, ...details })}\n`);
   else process.stderr.write(`canopy: ${message}\n`);
   return exitCode;
 }

@@ -1,31 +1,48 @@
 import "dotenv/config";
 import { scanAndRecord } from "../sync-inventory";
 import { loadConfig } from "../config";
+import { claimQueuedJob, resumeOrphanedJobs } from "../jobs/recover-jobs";
+import { runJob } from "../jobs/run-job";
 
 /**
- * The job worker runs outside any web request. For now it keeps the inventory fresh: it rescans the storage
- * root periodically so disks created or changed by other tools show up without a manual scan.
+ * The job worker runs outside any web request. On start it resumes jobs left running by a process that died
+ * (a killed worker or CLI), then runs queued jobs one at a time, and rescans the storage root periodically so
+ * disks changed by other tools show up.
  */
-const intervalMs = Number(process.env.CANOPY_SCAN_INTERVAL_MS ?? 30_000);
+const POLL_MS = Number(process.env.CANOPY_WORKER_POLL_MS ?? 500);
+const SCAN_EVERY_MS = Number(process.env.CANOPY_SCAN_INTERVAL_MS ?? 30_000);
+const log = (line: string) => console.log(`canopy worker: ${line}`);
 let stopping = false;
-let timer: NodeJS.Timeout | undefined;
-
-async function tick(): Promise<void> {
-  try {
-    await scanAndRecord(loadConfig().storageRoot);
-  } catch (err) {
-    console.error(`canopy worker: scan failed: ${err instanceof Error ? err.message : String(err)}`);
-  }
-  if (!stopping) timer = setTimeout(tick, intervalMs);
-}
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  // A stop between steps is clean; a stop inside a step is the same as a kill, and the next start resumes it.
   process.on(signal, () => {
     stopping = true;
-    if (timer) clearTimeout(timer);
     process.exit(0);
   });
 }
 
-console.log(`canopy worker: pid ${process.pid}, rescanning every ${intervalMs} ms`);
-await tick();
+async function loop(): Promise<void> {
+  let lastScan = 0;
+  while (!stopping) {
+    try {
+      await resumeOrphanedJobs(log);
+      const id = await claimQueuedJob();
+      if (id) {
+        log(`running job ${id}`);
+        log(`job ${id} ${await runJob(id)}`);
+        continue;
+      }
+      if (Date.now() - lastScan > SCAN_EVERY_MS) {
+        lastScan = Date.now();
+        await scanAndRecord(loadConfig().storageRoot);
+      }
+    } catch (err) {
+      log(`error: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    await new Promise((r) => setTimeout(r, POLL_MS));
+  }
+}
+
+log(`pid ${process.pid}, storage root ${loadConfig().storageRoot}`);
+await loop();

@@ -1,6 +1,10 @@
 import type { Command } from "../command";
 import { scan } from "./scan";
 import { tree } from "./tree";
+import { snapshot, revert, mergeDown, mergeUp, remove, flatten, protect, unprotect } from "./operations";
+import { jobs } from "./jobs";
 
 /** Every subcommand, in the order `canopy --help` lists them. */
-export const commands: Command<never>[] = [scan, tree] as unknown as Command<never>[];
+export const commands = [scan, tree, snapshot, revert, mergeDown, mergeUp, remove, flatten, protect, unprotect, jobs] as unknown as Command<
+  unknown
+>[];

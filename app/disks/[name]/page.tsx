@@ -1,0 +1,53 @@
+import type { Metadata } from "next";
+import Link from "next/link";
+import { notFound } from "next/navigation";
+import { getDiskTree } from "@/server/disks";
+import type { DiskTreeView } from "@/lib/inventory/views";
+import { decodeRouteParam, errorMessage } from "@/components/disks/load";
+import { DiskTreeHeader } from "@/components/disk-tree/DiskTreeHeader";
+import { DiskTreeCard } from "@/components/disk-tree/DiskTreeCard";
+import { ProblemList } from "@/components/problems/ProblemList";
+import { ErrorState } from "@/components/ui/StatePanel";
+
+// Read from the database on every request: the tree changes with every scan and every operation.
+export const dynamic = "force-dynamic";
+
+interface DiskPageProps {
+  params: Promise<{ name: string }>;
+}
+
+export async function generateMetadata({ params }: DiskPageProps): Promise<Metadata> {
+  const { name } = await params;
+  return { title: decodeRouteParam(name) };
+}
+
+export default async function DiskPage({ params }: DiskPageProps) {
+  const name = decodeRouteParam((await params).name);
+  let tree: DiskTreeView | null;
+  try {
+    tree = await getDiskTree(name);
+  } catch (err) {
+    console.error(`loading disk ${name} failed:`, err);
+    return (
+      <div className="space-y-6 px-8 py-8">
+        <p>
+          <Link href="/" className="text-sm text-sky-700 hover:underline">
+            ← Disks
+          </Link>
+        </p>
+        <ErrorState title={`Could not load disk ${name}`}>
+          <p className="font-mono text-[13px]">{errorMessage(err)}</p>
+        </ErrorState>
+      </div>
+    );
+  }
+  if (!tree) notFound();
+
+  return (
+    <div className="flex min-h-0 flex-1 flex-col gap-4 px-8 pb-5 pt-5">
+      <DiskTreeHeader tree={tree} />
+      <ProblemList problems={tree.problems} />
+      <DiskTreeCard tree={tree} />
+    </div>
+  );
+}

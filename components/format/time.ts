@@ -1,0 +1,35 @@
+/**
+ * Dates arrive as ISO strings (views are plain JSON). Formatting is deterministic (no locale guessing) so
+ * the server-rendered text and anything re-rendered in the browser agree.
+ */
+
+const pad = (n: number) => String(n).padStart(2, "0");
+
+function parse(iso: string | null | undefined): Date | null {
+  if (!iso) return null;
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+/** "2025-11-24 21:50:12" in the local time zone of whoever renders it. */
+export function formatDateTime(iso: string | null | undefined): string {
+  const d = parse(iso);
+  if (!d) return "—";
+  const date = `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`;
+  return `${date} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+/** "just now", "5 min ago", "3 h ago", "2 days ago"; older than a month falls back to the date. */
+export function formatAge(iso: string | null | undefined, now: Date = new Date()): string {
+  const d = parse(iso);
+  if (!d) return "—";
+  const seconds = Math.round((now.getTime() - d.getTime()) / 1000);
+  if (seconds < 45) return "just now";
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min ago`;
+  const hours = Math.round(minutes / 60);
+  if (hours < 24) return `${hours} h ago`;
+  const days = Math.round(hours / 24);
+  if (days < 31) return days === 1 ? "1 day ago" : `${days} days ago`;
+  return formatDateTime(iso).slice(0, 10);
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The server the e2e tests run against: a fresh data folder (demo storage root, its own database) under
+# e2e/artifacts/data, the job worker, and `next start` on port 3100. Tests read the layers on disk there.
+source "$(dirname "$0")/lib.sh"
+
+DATA="$CANOPY_DIR/e2e/artifacts/data"
+rm -rf "$DATA"
+mkdir -p "$DATA"
+export CANOPY_STORAGE_ROOT="$DATA/storage"
+export CANOPY_BACKUP_ROOT="$DATA/backups"
+export DATABASE_URL="file:$DATA/canopy.db"
+export CANOPY_WORKER_POLL_MS=200
+
+ensure_database
+canopy_tsx scripts/prepare-storage.ts
+ensure_build
+canopy_tsx server/worker/main.ts &
+WORKER=$!
+trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
+npx --no-install next start -H 127.0.0.1 -p "${E2E_PORT:-3100}"

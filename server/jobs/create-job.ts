@@ -1,0 +1,61 @@
+import "server-only";
+import { CanopyError } from "@/lib/errors";
+import type { Plan } from "@/lib/ops/types";
+import { getDb } from "../db";
+
+export interface CreateJobInput {
+  disk: string;
+  plan: Plan;
+  requestedBy: string;
+  /** The CLI runs its job itself and claims it at once; the dashboard leaves it queued for the worker. */
+  claimNow: boolean;
+}
+
+/**
+ * Records a job, its steps, and the disk's lock in one transaction. The lock row (one per disk, unique) is
+ * what makes "one job per disk" hold across the CLI, the worker and the web server, even when two requests
+ * race: the second insert fails and is reported as busy.
+ */
+export async function createJob({ disk, plan, requestedBy, claimNow }: CreateJobInput): Promise<string> {
+  const db = getDb();
+  const row = await db.disk.findUnique({ where: { name: disk } });
+  if (!row) throw new CanopyError("not-found", `no disk named "${disk}"`);
+  try {
+    return await db.$transaction(async (tx) => {
+      const held = await tx.diskLock.findUnique({ where: { diskId: row.id }, include: { job: true } });
+      if (held) throw busy(disk, held.job);
+      const now = new Date();
+      const job = await tx.job.create({
+        data: {
+          diskId: row.id,
+          kind: plan.operation,
+          state: claimNow ? "running" : "queued",
+          params: JSON.stringify(plan.params),
+          plan: JSON.stringify(plan),
+          progressTotal: BigInt(plan.bytesToMove),
+          requestedBy,
+          ...(claimNow ? { workerPid: process.pid, startedAt: now, heartbeatAt: now } : {}),
+          steps: {
+            create: plan.steps.map((s, index) => ({ index, name: s.kind, state: "pending", detail: JSON.stringify(s) })),
+          },
+        },
+      });
+      await tx.diskLock.create({ data: { diskId: row.id, jobId: job.id } });
+      return job.id;
+    });
+  } catch (err) {
+    if (err instanceof CanopyError) throw err;
+    // A concurrent request took the lock between our read and our insert (unique constraint).
+    const held = await db.diskLock.findUnique({ where: { diskId: row.id }, include: { job: true } });
+    if (held) throw busy(disk, held.job);
+    throw err;
+  }
+}
+
+function busy(disk: string, job: { id: string; kind: string; state: string }): CanopyError {
+  return new CanopyError(
+    "busy",
+    `disk "${disk}" is busy: job ${job.id} (${job.kind}) is ${job.state}; wait for it to finish or cancel it`,
+    { jobId: job.id },
+  );
+}

@@ -1,0 +1,152 @@
+import "server-only";
+import { isCanopyError } from "@/lib/errors";
+import { scanDisk } from "@/lib/inventory/scan";
+import { executeStep } from "@/lib/ops/execute";
+import type { Plan, PlanStep } from "@/lib/ops/types";
+import { ProcessError } from "@/lib/proc/run";
+import path from "node:path";
+import { getDb } from "../db";
+import { loadConfig } from "../config";
+import { recordDisk } from "../sync-inventory";
+import { stepEffects } from "./step-effects";
+import { describeStep } from "@/lib/ops/describe-step";
+
+const HEARTBEAT_MS = 1_000;
+const PROGRESS_WRITE_MS = 250;
+
+export type JobOutcome = "succeeded" | "failed" | "cancelled";
+
+/**
+ * Runs a job's steps in order, from the first one not done. Each step is marked running before it starts and
+ * done after it ends, so a worker killed at any point is resumed from exactly the step it was in (steps are
+ * safe to repeat; see lib/ops/execute.ts). While running, a heartbeat tells other processes the job is alive,
+ * and a cancel request stops the running qemu-img at once.
+ */
+export async function runJob(jobId: string): Promise<JobOutcome> {
+  const db = getDb();
+  const root = loadConfig().storageRoot;
+  const job = await db.job.findUniqueOrThrow({
+    where: { id: jobId },
+    include: { steps: { orderBy: { index: "asc" } }, disk: true },
+  });
+  if (!job.disk || !job.plan) throw new Error(`job ${jobId} has no disk or plan`);
+  const disk = job.disk.name;
+  const plan = JSON.parse(job.plan) as Plan;
+  const now = new Date();
+  await db.job.update({
+    where: { id: jobId },
+    data: { state: "running", workerPid: process.pid, startedAt: job.startedAt ?? now, heartbeatAt: now },
+  });
+
+  const abort = new AbortController();
+  const heartbeat = setInterval(() => {
+    void db.job
+      .update({ where: { id: jobId }, data: { heartbeatAt: new Date() }, select: { cancelRequested: true } })
+      .then((j) => j.cancelRequested && abort.abort())
+      .catch(() => undefined);
+  }, HEARTBEAT_MS);
+
+  const total = plan.bytesToMove;
+  let done = job.steps.filter((s) => s.state === "done").reduce((n, s) => n + stepBytes(parse(s.detail)), 0);
+  let outcome: JobOutcome = "succeeded";
+  let error: string | null = null;
+  try {
+    for (const row of job.steps) {
+      if (row.state === "done") continue;
+      if (abort.signal.aborted || (await cancelRequested(jobId))) {
+        outcome = "cancelled";
+        break;
+      }
+      const step = parse(row.detail);
+      await db.jobStep.update({ where: { id: row.id }, data: { state: "running", startedAt: new Date() } });
+      await db.job.update({ where: { id: jobId }, data: { stage: describeStep(step) } });
+      const files = new Map((await scanDisk(root, disk)).layers.map((l) => [l.name, path.join(root, l.file)]));
+      let lastWrite = 0;
+      try {
+        await executeStep(step, {
+          root,
+          disk,
+          files,
+          effects: stepEffects(root, disk),
+          signal: abort.signal,
+          onProgress: (fraction) => {
+            if (Date.now() - lastWrite < PROGRESS_WRITE_MS) return;
+            lastWrite = Date.now();
+            const progressDone = BigInt(Math.round(done + fraction * stepBytes(step)));
+            void db.job.update({ where: { id: jobId }, data: { progressDone } }).catch(() => undefined);
+          },
+        });
+      } catch (err) {
+        await db.jobStep.update({ where: { id: row.id }, data: { state: "failed", endedAt: new Date() } });
+        throw err;
+      }
+      done += stepBytes(step);
+      await db.jobStep.update({ where: { id: row.id }, data: { state: "done", endedAt: new Date() } });
+      await db.job.update({ where: { id: jobId }, data: { progressDone: BigInt(done) } });
+    }
+  } catch (err) {
+    if (abort.signal.aborted) outcome = "cancelled";
+    else {
+      outcome = "failed";
+      error = errorMessage(err);
+    }
+  } finally {
+    clearInterval(heartbeat);
+  }
+  await finishJob(jobId, disk, plan, outcome, error, total);
+  return outcome;
+}
+
+async function cancelRequested(jobId: string): Promise<boolean> {
+  const j = await getDb().job.findUnique({ where: { id: jobId }, select: { cancelRequested: true } });
+  return j?.cancelRequested ?? false;
+}
+
+async function finishJob(
+  jobId: string,
+  disk: string,
+  plan: Plan,
+  outcome: JobOutcome,
+  error: string | null,
+  total: number,
+): Promise<void> {
+  const db = getDb();
+  const root = loadConfig().storageRoot;
+  // Whatever happened, the database must show the tree as it now is on disk.
+  await recordDisk(await scanDisk(root, disk)).catch(() => undefined);
+  const job = await db.job.update({
+    where: { id: jobId },
+    data: {
+      state: outcome,
+      error,
+      endedAt: new Date(),
+      stage: null,
+      ...(outcome === "succeeded" ? { progressDone: BigInt(total) } : {}),
+    },
+  });
+  await db.$transaction([
+    db.diskLock.deleteMany({ where: { jobId } }),
+    db.auditEvent.create({
+      data: {
+        diskId: job.diskId,
+        actor: job.requestedBy,
+        action: plan.operation,
+        detail: JSON.stringify({ jobId, outcome, error, summary: plan.summary, plan }),
+      },
+    }),
+  ]);
+}
+
+function parse(detail: string | null): PlanStep {
+  return JSON.parse(detail ?? "{}") as PlanStep;
+}
+
+function stepBytes(step: PlanStep): number {
+  return "bytes" in step ? step.bytes : 0;
+}
+
+function errorMessage(err: unknown): string {
+  if (isCanopyError(err)) return err.message;
+  if (err instanceof ProcessError) return `${err.command} ${err.timedOut ? "timed out" : "failed"}: ${err.shortMessage}`;
+  return err instanceof Error ? err.message : String(err);
+}

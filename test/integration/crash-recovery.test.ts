@@ -1,0 +1,79 @@
+import { describe, expect, it } from "vitest";
+import { w, type SeedLayer, MiB } from "@/lib/demo/seed";
+import { makeCanopyEnv } from "../support/canopy-env";
+import { expectLayerContent, parentsOf, seedContent } from "../support/layer-data";
+
+/**
+ * A worker killed (SIGKILL, with its qemu-img) in the middle of a merge, then started again: the job must
+ * finish, the tree must be the planned one, and every remaining layer must read exactly as it should.
+ * The layers are large enough (hundreds of MiB) that the kill lands inside the copy.
+ */
+const SIZE = 1024 * MiB;
+const BIG: SeedLayer[] = [
+  { folder: "big", name: "B0", parent: null, writes: [w(0x10, 0, 128)] },
+  { folder: "big", name: "B1", parent: "B0", writes: [w(0x11, 128, 224), w(0x12, 0, 32)] },
+  { folder: "big", name: "B2", parent: "B1", writes: [w(0x13, 352, 224), w(0x14, 64, 32)] },
+  { folder: "big", name: "B3", parent: "B2", writes: [w(0x15, 600, 8), w(0x16, 140, 4)] },
+];
+
+async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined>, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function killMidStepThenRecover(args: string[], stepKind: string) {
+  const c = await makeCanopyEnv(BIG, SIZE);
+  const queued = await c.cli(...args, "--background", "--json");
+  expect(queued.code, queued.stdout + queued.stderr).toBe(0);
+  const jobId: string = queued.json.job.id;
+  const Database = (await import("better-sqlite3")).default;
+  const db = new Database(c.env.DATABASE_URL!.replace(/^file:/, ""), { readonly: true });
+  const stepState = () =>
+    db.prepare("SELECT state FROM JobStep WHERE jobId = ? AND name = ? ORDER BY \"index\" LIMIT 1").get(jobId, stepKind) as
+      | { state: string }
+      | undefined;
+  const jobRow = () => db.prepare("SELECT state, error FROM Job WHERE id = ?").get(jobId) as { state: string; error: string | null };
+
+  const worker = c.startWorker();
+  await waitFor(`${stepKind} to start`, async () => stepState()?.state === "running");
+  await new Promise((r) => setTimeout(r, 150)); // inside the copy
+  worker.kill("SIGKILL");
+  await worker.exited;
+  expect(stepState()?.state).toBe("running"); // it really died mid-step
+  expect(jobRow().state).toBe("running");
+
+  const again = c.startWorker();
+  try {
+    const final = await waitFor("the job to end", async () => {
+      const j = jobRow();
+      return ["succeeded", "failed", "cancelled"].includes(j.state) ? j : null;
+    }, 120_000);
+    expect(final).toEqual({ state: "succeeded", error: null });
+  } finally {
+    again.kill("SIGTERM");
+    await again.exited;
+    db.close();
+  }
+  return c;
+}
+
+describe("a worker killed mid-merge is resumed by the next one", () => {
+  it("merge down (commit) of B1..B2 into B0", async () => {
+    const before = seedContent(BIG, SIZE);
+    const c = await killMidStepThenRecover(["merge-down", "big", "--top", "B2", "--base", "B0"], "commit");
+    expect(await parentsOf(c.root, "big")).toEqual({ B0: null, B3: "B0" });
+    await expectLayerContent(c.root, "big", { B3: before.B3!, B0: before.B2! });
+  });
+
+  it("merge up (pull) of B1..B2 into B3", async () => {
+    const before = seedContent(BIG, SIZE);
+    const c = await killMidStepThenRecover(["merge-up", "big", "--top", "B3", "--base", "B0"], "pull");
+    expect(await parentsOf(c.root, "big")).toEqual({ B0: null, B3: "B0" });
+    await expectLayerContent(c.root, "big", { B3: before.B3!, B0: before.B0! });
+  });
+});

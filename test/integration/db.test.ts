@@ -1,0 +1,184 @@
+// The database layer end to end: migrate a fresh SQLite file with scripts/db-migrate.ts, then
+// write and read through the generated client exactly as the server does (server/db.ts).
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { makeTempDir } from "../support/tmp";
+
+// server/db.ts starts with `import "server-only"`, which resolves to an empty module only under the
+// react-server condition. vitest.config.ts sets resolve.conditions, which Vite applies to the client
+// environment only (ssr.resolve.conditions would reach tests), so stand in for it here.
+vi.mock("server-only", () => ({}));
+
+const REPO = path.resolve(import.meta.dirname, "../..");
+
+type DbModule = typeof import("@/server/db");
+let dbModule: DbModule;
+let dbFile: string;
+let env: NodeJS.ProcessEnv;
+
+function script(name: string, ...args: string[]): string {
+  const tsx = path.join(REPO, "node_modules/tsx/dist/cli.mjs");
+  return execFileSync(process.execPath, [tsx, path.join(REPO, "scripts", name), ...args], {
+    cwd: REPO,
+    env,
+    encoding: "utf8",
+  });
+}
+
+beforeAll(async () => {
+  // A folder that does not exist yet: deploy must create it.
+  dbFile = path.join(await makeTempDir("canopy-db-"), "nested", "canopy.db");
+  env = { ...process.env, DATABASE_URL: `file:${dbFile}` };
+  expect(script("db-migrate.ts", "deploy")).toMatch(/^Applied \d{14}_init to /);
+  script("db-generate.ts"); // the client is git-ignored; a no-op when already up to date
+  process.env.DATABASE_URL = env.DATABASE_URL;
+  dbModule = await import("@/server/db");
+});
+
+afterAll(async () => {
+  await dbModule?.closeDb();
+});
+
+describe("database", () => {
+  it("creates the file in WAL mode with the migration recorded", () => {
+    const raw = new Database(dbFile, { readonly: true });
+    try {
+      expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
+      const rows = raw.prepare("SELECT migration_name, finished_at FROM _prisma_migrations").all() as {
+        migration_name: string;
+        finished_at: string | null;
+      }[];
+      expect(rows).toHaveLength(1);
+      expect(rows[0]?.migration_name).toMatch(/_init$/);
+      expect(rows[0]?.finished_at).not.toBeNull();
+    } finally {
+      raw.close();
+    }
+  });
+
+  it("stores a disk with layers and a job with steps, and reads them back", async () => {
+    const db = dbModule.getDb();
+    const seen = new Date("2025-01-02T03:04:05.678Z");
+    const huge = 2n ** 60n; // beyond Number.MAX_SAFE_INTEGER: BigInt must survive the round trip
+    const disk = await db.disk.create({
+      data: {
+        name: "vm1",
+        folder: "vm1",
+        activeLayer: "snap1",
+        scannedAt: seen,
+        layers: {
+          create: [
+            {
+              name: "base",
+              file: "vm1/base.qcow2",
+              template: true,
+              version: 3,
+              virtualSize: 10n * 2n ** 30n,
+              clusterSize: 65536,
+              fileSize: huge,
+              dirty: false,
+              corrupt: false,
+              seenAt: seen,
+            },
+            {
+              name: "snap1",
+              file: "vm1/snap1.qcow2",
+              parent: "base",
+              backingFile: "base.qcow2",
+              template: false,
+              version: 3,
+              virtualSize: 10n * 2n ** 30n,
+              clusterSize: 65536,
+              fileSize: 200_704n,
+              dirty: true,
+              corrupt: false,
+              bitmaps: JSON.stringify([{ name: "b0", granularity: 65536 }]),
+              description: "after install",
+              seenAt: seen,
+            },
+          ],
+        },
+      },
+    });
+    await db.job.create({
+      data: {
+        diskId: disk.id,
+        kind: "merge",
+        state: "running",
+        params: JSON.stringify({ layer: "snap1" }),
+        progressTotal: huge,
+        workerPid: 4242,
+        steps: {
+          create: [
+            { index: 0, name: "check", state: "done", detail: "{}" },
+            { index: 1, name: "commit", state: "running" },
+          ],
+        },
+      },
+    });
+
+    const back = await db.disk.findUniqueOrThrow({
+      where: { name: "vm1" },
+      include: { layers: { orderBy: { name: "asc" } }, jobs: { include: { steps: { orderBy: { index: "asc" } } } } },
+    });
+    expect(back).toMatchObject({ status: "stopped", problems: "[]", activeLayer: "snap1", scannedAt: seen });
+    expect(back.layers.map((l) => [l.name, l.parent, l.fileSize, l.dirty, l.protected])).toEqual([
+      ["base", null, huge, false, false],
+      ["snap1", "base", 200_704n, true, false],
+    ]);
+    expect(back.layers[0]?.bitmaps).toBe("[]");
+    expect(JSON.parse(back.layers[1]!.bitmaps)).toEqual([{ name: "b0", granularity: 65536 }]);
+    const job = back.jobs[0]!;
+    expect(job).toMatchObject({ kind: "merge", requestedBy: "cli", cancelRequested: false, progressDone: 0n });
+    expect(job.progressTotal).toBe(huge);
+    expect(job.steps.map((s) => [s.index, s.name, s.state])).toEqual([
+      [0, "check", "done"],
+      [1, "commit", "running"],
+    ]);
+  });
+
+  it("enforces unique layer names per disk and cascades deletes", async () => {
+    const db = dbModule.getDb();
+    const disk = await db.disk.findUniqueOrThrow({ where: { name: "vm1" } });
+    await expect(
+      db.layer.create({
+        data: {
+          diskId: disk.id,
+          name: "base",
+          file: "x",
+          template: false,
+          version: 3,
+          virtualSize: 1n,
+          clusterSize: 512,
+          fileSize: 1n,
+          dirty: false,
+          corrupt: false,
+          seenAt: new Date(),
+        },
+      }),
+    ).rejects.toMatchObject({ code: "P2002" });
+
+    await db.auditEvent.create({ data: { diskId: disk.id, actor: "test", action: "scan", detail: "{}" } });
+    await db.disk.delete({ where: { id: disk.id } });
+    expect(await db.layer.count()).toBe(0);
+    // Jobs and audit events are history: they outlive the disk record.
+    expect((await db.job.findFirstOrThrow()).diskId).toBeNull();
+    expect((await db.auditEvent.findFirstOrThrow()).diskId).toBeNull();
+    expect(await db.jobStep.count()).toBe(2);
+  });
+
+  it("treats a second deploy as a no-op", () => {
+    const before = fs.statSync(dbFile).size;
+    expect(script("db-migrate.ts", "deploy")).toMatch(/^No pending migrations for /);
+    const raw = new Database(dbFile, { readonly: true });
+    try {
+      expect(raw.prepare("SELECT count(*) AS n FROM _prisma_migrations").get()).toEqual({ n: 1 });
+    } finally {
+      raw.close();
+    }
+    expect(fs.statSync(dbFile).size).toBe(before);
+  });
+});

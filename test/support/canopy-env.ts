@@ -1,0 +1,77 @@
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { createSeedRoot, SEED_LAYERS, type SeedLayer } from "@/lib/demo/seed";
+import { run } from "@/lib/proc/run";
+import { makeTempDir } from "./tmp";
+
+const REPO = path.resolve(import.meta.dirname, "../..");
+const CLI = path.join(REPO, "bin/canopy.mjs");
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** The one JSON object a --json command prints, when it printed one. */
+  json: any;
+}
+
+/**
+ * A throw-away Canopy installation: its own storage root (seeded), backup root and SQLite database, driven
+ * through the real CLI in a child process exactly as an admin would.
+ */
+export interface CanopyEnv {
+  dir: string;
+  root: string;
+  env: NodeJS.ProcessEnv;
+  cli(...args: string[]): Promise<CliResult>;
+  /** Starts `node server/worker/main.ts` in its own process group, so a test can kill it like a crash would. */
+  startWorker(): { pid: number; kill(signal?: NodeJS.Signals): void; exited: Promise<void> };
+}
+
+export async function makeCanopyEnv(layers: SeedLayer[] = SEED_LAYERS, size?: number): Promise<CanopyEnv> {
+  const dir = await makeTempDir("canopy-env-");
+  const root = path.join(dir, "storage");
+  await createSeedRoot(root, layers, size);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CANOPY_STORAGE_ROOT: root,
+    CANOPY_BACKUP_ROOT: path.join(dir, "backups"),
+    DATABASE_URL: `file:${path.join(dir, "canopy.db")}`,
+    CANOPY_WORKER_POLL_MS: "200",
+  };
+  await run("npx", ["--no-install", "tsx", "scripts/db-migrate.ts", "deploy"], { cwd: REPO, env, timeoutMs: 60_000 });
+  const cli = async (...args: string[]): Promise<CliResult> => {
+    const res = await run(process.execPath, [CLI, ...args], { cwd: REPO, env, timeoutMs: 300_000, okExitCodes: [0, 1, 2] });
+    let json: unknown = null;
+    if (args.includes("--json")) {
+      try {
+        json = JSON.parse(res.stdout);
+      } catch {
+        json = null;
+      }
+    }
+    return { code: res.exitCode, stdout: res.stdout, stderr: res.stderr, json };
+  };
+  await cli("scan");
+  const startWorker = () => {
+    const tsx = path.join(REPO, "node_modules/tsx/dist/loader.mjs");
+    const child = spawn(process.execPath, ["--conditions=react-server", "--import", `file://${tsx}`, "server/worker/main.ts"], {
+      cwd: REPO,
+      env,
+      detached: true,
+      stdio: "ignore",
+    });
+    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+    return {
+      pid: child.pid!,
+      // Negative pid: the whole group, so a qemu-img child dies with the worker, as under a service manager.
+      kill: (signal: NodeJS.Signals = "SIGKILL") => process.kill(-child.pid!, signal),
+      exited,
+    };
+  };
+  return { dir, root, env, cli, startWorker };
+}
+
+export function withoutLayers(names: string[], layers: SeedLayer[] = SEED_LAYERS): SeedLayer[] {
+  return layers.filter((l) => !names.includes(l.name));
+}
