@@ -8,9 +8,9 @@ import { writePatterns } from "@/lib/qemu/io";
 /**
  * A merge down and a merge up of a 500 MiB layer, run through Canopy (plan with qemu-img map, job and step
  * records in SQLite, the executor, the rescans and the delete guard) against the bare qemu-img commands on
- * identical copies of the same files, in the same run. Prints the medians of 3 rounds and the ratios.
+ * identical copies of the same files, in the same run. Prints the medians of 5 rounds and the ratios.
  */
-const ROUNDS = 3;
+const ROUNDS = 5;
 const dir = await mkdtemp(path.join(tmpdir(), "canopy-bench-merge-"));
 process.env.CANOPY_STORAGE_ROOT = path.join(dir, "storage");
 process.env.DATABASE_URL = `file:${path.join(dir, "canopy.db")}`;
@@ -47,30 +47,42 @@ const results: Record<string, number[]> = { canopyDown: [], bareDown: [], canopy
 const bare = path.join(dir, "bare");
 const disk = path.join(process.env.CANOPY_STORAGE_ROOT, "bench");
 try {
-  for (let r = 0; r < ROUNDS; r++) {
-    await freshDisk(bare);
-    results.bareDown!.push(
-      await time(async () => {
+  const runs: Record<string, () => Promise<number>> = {
+    bareDown: async () => {
+      await freshDisk(bare);
+      return time(async () => {
         await img.commit(path.join(bare, "mid.qcow2"), path.join(bare, "base.qcow2"));
         await img.rebase(path.join(bare, "top.qcow2"), "base.qcow2", { pull: false });
         await rm(path.join(bare, "mid.qcow2"));
-      }),
-    );
-    await freshDisk(disk);
-    results.canopyDown!.push(
-      await time(() => runOperation("bench", { operation: "merge-down", top: "mid", base: "base" }, { dryRun: false, requestedBy: "bench" })),
-    );
-    await freshDisk(bare);
-    results.bareUp!.push(
-      await time(async () => {
+      });
+    },
+    canopyDown: async () => {
+      await freshDisk(disk);
+      return time(() =>
+        runOperation("bench", { operation: "merge-down", top: "mid", base: "base" }, { dryRun: false, requestedBy: "bench" }),
+      );
+    },
+    bareUp: async () => {
+      await freshDisk(bare);
+      return time(async () => {
         await img.rebase(path.join(bare, "top.qcow2"), "base.qcow2", { pull: true });
         await rm(path.join(bare, "mid.qcow2"));
-      }),
-    );
-    await freshDisk(disk);
-    results.canopyUp!.push(
-      await time(() => runOperation("bench", { operation: "merge-up", top: "top", base: "base" }, { dryRun: false, requestedBy: "bench" })),
-    );
+      });
+    },
+    canopyUp: async () => {
+      await freshDisk(disk);
+      return time(() =>
+        runOperation("bench", { operation: "merge-up", top: "top", base: "base" }, { dryRun: false, requestedBy: "bench" }),
+      );
+    },
+  };
+  // Alternate which side goes first, so neither always inherits the other's page cache or writeback.
+  const orders = [
+    ["bareDown", "canopyDown", "bareUp", "canopyUp"],
+    ["canopyDown", "bareDown", "canopyUp", "bareUp"],
+  ];
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const name of orders[r % 2]!) results[name]!.push(await runs[name]!());
   }
   const m = Object.fromEntries(Object.entries(results).map(([k, v]) => [k, median(v)])) as Record<string, number>;
   console.log(`merge of a 500 MiB layer, median of ${ROUNDS} (each run on fresh copies of the same files):`);
