@@ -14,7 +14,6 @@ export CANOPY_WORKER_POLL_MS=200
 ensure_database
 canopy_tsx scripts/prepare-storage.ts
 ensure_build
-canopy_tsx server/worker/main.ts &
-WORKER=$!
-trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
+start_worker
+trap 'kill $WORKER_PID 2>/dev/null || true' EXIT INT TERM
 npx --no-install next start -H 127.0.0.1 -p "${E2E_PORT:-3100}"

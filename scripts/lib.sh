@@ -61,6 +61,21 @@ ensure_build() {
   rm -f /tmp/canopy-build.$$.log
 }
 
+# Node with tsx and the react-server condition (so server-only modules load outside Next), as the CLI runs.
+TSX_LOADER=""
+canopy_node_args() {
+  [ -n "$TSX_LOADER" ] || TSX_LOADER="$(node -p 'require("url").pathToFileURL(require.resolve("tsx")).href')"
+  printf '%s\n' --conditions=react-server --import "$TSX_LOADER"
+}
 canopy_tsx() {
-  node --conditions=react-server --import "$(node -p 'require("url").pathToFileURL(require.resolve("tsx")).href')" "$@"
+  local args
+  mapfile -t args < <(canopy_node_args)
+  node "${args[@]}" "$@"
+}
+# Starts the job worker in the background and sets WORKER_PID to the node process itself, so it can be stopped.
+start_worker() {
+  local args
+  mapfile -t args < <(canopy_node_args)
+  node "${args[@]}" server/worker/main.ts &
+  WORKER_PID=$!
 }

@@ -11,8 +11,7 @@ ensure_build
 
 PORT="${PORT:-3000}"
 HOST="${HOST:-127.0.0.1}"
-canopy_tsx server/worker/main.ts &
-WORKER=$!
-trap 'kill $WORKER 2>/dev/null || true' EXIT INT TERM
-say "dashboard on http://$HOST:$PORT (worker pid $WORKER)"
+start_worker
+trap 'kill $WORKER_PID 2>/dev/null || true' EXIT INT TERM
+say "dashboard on http://$HOST:$PORT (worker pid $WORKER_PID)"
 npx --no-install next start -H "$HOST" -p "$PORT"

@@ -92,6 +92,11 @@ export async function planMergeDown(
     plan.activeAfter = base;
   }
   plan.bytesToMove = bytes;
+  if (merged.length > 1) {
+    plan.notes.push(
+      `if stopped during the copy, ${base} and ${merged.slice(1).join(", ")} keep part of the merged data (${top} and above are never affected); running the merge again finishes it`,
+    );
+  }
   return plan;
 }
 

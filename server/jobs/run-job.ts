@@ -11,7 +11,8 @@ import { recordDisk } from "../sync-inventory";
 import { stepEffects } from "./step-effects";
 import { describeStep } from "@/lib/ops/describe-step";
 
-const HEARTBEAT_MS = 1_000;
+/** Also how quickly a cancel request reaches the running qemu-img. */
+const HEARTBEAT_MS = 250;
 const PROGRESS_WRITE_MS = 250;
 
 export type JobOutcome = "succeeded" | "failed" | "cancelled";
@@ -93,6 +94,11 @@ export async function runJob(jobId: string): Promise<JobOutcome> {
   } finally {
     clearInterval(heartbeat);
   }
+  if (outcome !== "succeeded") {
+    const stepsNow = await db.jobStep.findMany({ where: { jobId }, orderBy: { index: "asc" } });
+    const warning = partialCommitWarning(plan, stepsNow.map((s) => s.state));
+    if (warning) error = error ? `${error}. ${warning}` : warning;
+  }
   await finishJob(jobId, disk, plan, outcome, error, total);
   return outcome;
 }
@@ -135,6 +141,20 @@ async function finishJob(
       },
     }),
   ]);
+}
+
+/**
+ * A commit that started but whose job did not finish has written part of the merged data into the base, so
+ * the base and the merged layers below the top no longer hold their own states (the top and everything above
+ * it read as before). Say so, and how to finish.
+ */
+export function partialCommitWarning(plan: Plan, stepStates: string[]): string | null {
+  const i = plan.steps.findIndex((s) => s.kind === "commit");
+  const step = plan.steps[i];
+  if (!step || step.kind !== "commit" || stepStates[i] === "pending") return null;
+  if (stepStates.every((s) => s === "done")) return null;
+  const below = plan.deletes.filter((l) => l !== step.top);
+  return `the commit of ${step.top} into ${step.base} had started: ${[step.base, ...below].join(", ")} now hold part of the merged data (${step.top} and everything above it read as before); run the same merge again to finish it`;
 }
 
 function parse(detail: string | null): PlanStep {

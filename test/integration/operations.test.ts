@@ -27,8 +27,8 @@ describe("operations on the seed example, through the CLI, with real qemu-img", 
     expect(await gone(path.join(c.root, "vm-1/1A.qcow2"))).toBe(true);
     expect(await gone(path.join(c.root, "vm-1/1B.qcow2"))).toBe(true);
     // 1C reads exactly as before; VM1 now holds what 1B showed; the template and vm-2 are untouched.
-    await expectLayerContent(c.root, "vm-1", { "1C": before["1C"]!, VM1: before["1B"]!, Base: before.Base! });
-    await expectLayerContent(c.root, "vm-2", { D0: before.D0!, D1: before.D1!, D2: before.D2! });
+    await expectLayerContent(c.root, "vm-1", { "1C": before["1C"]!, VM1: before["1B"]!, Base: before.Base! }, { exactly: true });
+    await expectLayerContent(c.root, "vm-2", { D0: before.D0!, D1: before.D1!, D2: before.D2! }, { exactly: true });
   });
 
   it("merge up of 1A..1B into 1C: 1C unchanged and backed by VM1; the sibling 1X keeps 1A", async () => {
@@ -38,12 +38,12 @@ describe("operations on the seed example, through the CLI, with real qemu-img", 
     expect(res.code, res.stdout + res.stderr).toBe(0);
     expect(await parentsOf(c.root, "vm-1")).toEqual({ Base: null, VM1: "Base", "1A": "VM1", "1X": "1A", "1C": "VM1" });
     expect(await gone(path.join(c.root, "vm-1/1B.qcow2"))).toBe(true);
-    await expectLayerContent(c.root, "vm-1", {
-      "1C": before["1C"]!,
-      "1X": before["1X"]!,
-      "1A": before["1A"]!,
-      VM1: before.VM1!,
-    });
+    await expectLayerContent(
+      c.root,
+      "vm-1",
+      { "1C": before["1C"]!, "1X": before["1X"]!, "1A": before["1A"]!, VM1: before.VM1!, Base: before.Base! },
+      { exactly: true },
+    );
   });
 
   it("refuses a merge down into a layer a sibling depends on, names it, and changes no byte", async () => {
@@ -68,7 +68,12 @@ describe("operations on the seed example, through the CLI, with real qemu-img", 
     expect(res.code, res.stdout + res.stderr).toBe(0);
     expect(res.json.plan.notes[0]).toMatch(/pulled into 1B and 1X/);
     expect(await parentsOf(c.root, "vm-1")).toEqual({ Base: null, VM1: "Base", "1B": "VM1", "1C": "1B", "1X": "VM1" });
-    await expectLayerContent(c.root, "vm-1", { "1B": before["1B"]!, "1C": before["1C"]!, "1X": before["1X"]!, VM1: before.VM1! });
+    await expectLayerContent(
+      c.root,
+      "vm-1",
+      { "1B": before["1B"]!, "1C": before["1C"]!, "1X": before["1X"]!, VM1: before.VM1!, Base: before.Base! },
+      { exactly: true },
+    );
   });
 
   it("deletes a branch tip, and refuses the active layer", async () => {
@@ -96,7 +101,12 @@ describe("operations on the seed example, through the CLI, with real qemu-img", 
     expect(byName["1A-2"].parent).toBe("1A");
     expect(byName["1C"].children).toEqual([]); // the old active stays as a branch tip
     // A new branch reads exactly as the snapshot it was made on.
-    await expectLayerContent(c.root, "vm-1", { "after-revert": before["1A"]!, "1A-2": before["1A"]!, "1C": before["1C"]! });
+    await expectLayerContent(
+      c.root,
+      "vm-1",
+      { ...seedContent(undefined, undefined, "vm-1"), "after-revert": before["1A"]!, "1A-2": before["1A"]! },
+      { exactly: true },
+    );
 
     expect((await c.cli("protect", "vm-1", "1X")).code).toBe(0);
     const refused = await c.cli("delete", "vm-1", "1X");
@@ -111,7 +121,7 @@ describe("operations on the seed example, through the CLI, with real qemu-img", 
     const before = seedContent();
     expect((await c.cli("flatten", "vm-1")).code).toBe(0);
     expect((await parentsOf(c.root, "vm-1"))["1C"]).toBeNull();
-    await expectLayerContent(c.root, "vm-1", { "1C": before["1C"]!, "1B": before["1B"]!, "1X": before["1X"]! });
+    await expectLayerContent(c.root, "vm-1", seedContent(undefined, undefined, "vm-1"), { exactly: true });
   });
 });
 
@@ -147,6 +157,13 @@ describe("bad input gets a clear error and changes nothing", () => {
     expect(await fingerprintTree(c.root)).toEqual(files);
     // Another disk is not affected.
     expect((await c.cli("snapshot", "vm-2", "--name", "D3")).code).toBe(0);
+    // Cancelling the queued job frees the disk, and nothing ran.
+    const cancelled = await c.cli("cancel", queued.json.job.id, "--json");
+    expect(cancelled.json).toEqual({ id: queued.json.job.id, state: "cancelled" });
+    expect(await fingerprintTree(path.join(c.root, "vm-1"))).toEqual(
+      Object.fromEntries(Object.entries(files).filter(([k]) => k.startsWith("vm-1/")).map(([k, v]) => [k.slice(5), v])),
+    );
+    expect((await c.cli("delete", "vm-1", "1X")).code).toBe(0);
   });
 
   it("a layer whose chain is broken", async () => {

@@ -17,8 +17,17 @@ export function seedContent(layers: SeedLayer[] = SEED_LAYERS, size?: number, di
  * Reads back the guest-visible bytes of the named layers of a disk (through their real backing chains, with
  * qemu-io) and checks each against the expected content.
  */
-export async function expectLayerContent(root: string, disk: string, expected: Record<string, number[]>): Promise<void> {
+export async function expectLayerContent(
+  root: string,
+  disk: string,
+  expected: Record<string, number[]>,
+  opts: { exactly?: boolean } = {},
+): Promise<void> {
   const inventory = await scanDisk(root, disk);
+  if (opts.exactly) {
+    // Every remaining layer is named, so none goes unchecked.
+    expect(inventory.layers.map((l) => l.name).sort()).toEqual(Object.keys(expected).sort());
+  }
   const files = new Map(inventory.layers.map((l) => [l.name, path.join(root, l.file)]));
   for (const [name, blocks] of Object.entries(expected)) {
     const file = files.get(name);

@@ -3,8 +3,9 @@ import { scan } from "./scan";
 import { tree } from "./tree";
 import { snapshot, revert, mergeDown, mergeUp, remove, flatten, protect, unprotect } from "./operations";
 import { jobs } from "./jobs";
+import { cancel } from "./cancel";
 
 /** Every subcommand, in the order `canopy --help` lists them. */
-export const commands = [scan, tree, snapshot, revert, mergeDown, mergeUp, remove, flatten, protect, unprotect, jobs] as unknown as Command<
+export const commands = [scan, tree, snapshot, revert, mergeDown, mergeUp, remove, flatten, protect, unprotect, jobs, cancel] as unknown as Command<
   unknown
 >[];
