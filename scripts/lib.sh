@@ -18,7 +18,8 @@ die() { printf '\033[1;31mcanopy:\033[0m %s\n' "$*" >&2; exit 1; }
 ensure_packages() {
   local missing=()
   for pair in "$@"; do
-    command -v "${pair#*:}" >/dev/null 2>&1 || missing+=("${pair%%:*}")
+    local pkg="${pair%%:*}"
+    command -v "${pair#*:}" >/dev/null 2>&1 || [[ " ${missing[*]} " == *" $pkg "* ]] || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   if [ "$(id -u)" -ne 0 ]; then
