@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
-import { listDisks, storageRoot } from "@/server/disks";
-import type { DiskSummary } from "@/lib/inventory/views";
+import { listDisks, storageRoot, type DiskListEntry } from "@/server/disks";
+import { requireUser } from "@/server/auth/current-user";
 import { DiskTable } from "@/components/disks/DiskTable";
 import { PageHeader } from "@/components/ui/PageHeader";
 import { EmptyState, ErrorState } from "@/components/ui/StatePanel";
@@ -12,8 +12,9 @@ export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Disks" };
 
 export default async function DisksPage() {
+  await requireUser();
   const root = readStorageRoot(storageRoot);
-  let disks: DiskSummary[] | null = null;
+  let disks: DiskListEntry[] | null = null;
   let failure: string | null = null;
   try {
     disks = await listDisks();

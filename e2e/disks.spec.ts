@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { expect, test } from "./fixtures";
 
 // Runs against the demo storage root (lib/demo/seed.ts): template Base; vm-1 with Base <- VM1 <- 1A <- 1B <-
 // 1C (active) and 1A <- 1X; vm-2 with D0 <- D1 <- D2 (active).

@@ -10,6 +10,8 @@ export CANOPY_STORAGE_ROOT="$DATA/storage"
 export CANOPY_BACKUP_ROOT="$DATA/backups"
 export DATABASE_URL="file:$DATA/canopy.db"
 export CANOPY_WORKER_POLL_MS=200
+# The admin's password the tests log in with (e2e/fixtures.ts reads the same variable, with the same default).
+export CANOPY_ADMIN_PASSWORD="${CANOPY_ADMIN_PASSWORD:-e2e-admin-password}"
 
 ensure_database
 canopy_tsx scripts/prepare-storage.ts

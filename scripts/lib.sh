@@ -53,7 +53,7 @@ ensure_database() {
 
 # Builds when there is no build yet or any source is newer than it.
 ensure_build() {
-  if [ -f .next/BUILD_ID ] && [ -z "$(find app components lib server public next.config.js package-lock.json \
+  if [ -f .next/BUILD_ID ] && [ -z "$(find app components lib server public proxy.ts next.config.js package-lock.json \
       -newer .next/BUILD_ID -type f -print -quit 2>/dev/null)" ]; then
     return 0
   fi

@@ -1,12 +1,14 @@
 import "dotenv/config";
 import { mkdir } from "node:fs/promises";
 import { createSeedRoot, isEmptyRoot } from "@/lib/demo/seed";
+import { ensureAdmin } from "@/server/auth/ensure-admin";
 import { loadConfig } from "@/server/config";
 import { scanAndRecord } from "@/server/sync-inventory";
 
 /**
  * Creates the demo storage root when the configured root is empty (and only then: an existing root is never
- * written to), then scans it into the database.
+ * written to), then scans it into the database, and makes sure the admin account exists (printing its
+ * password the one time it is generated).
  */
 const { storageRoot, backupRoot } = loadConfig();
 await mkdir(backupRoot, { recursive: true });
@@ -20,3 +22,14 @@ const problems = result.disks.reduce((n, d) => n + d.problems.length, 0);
 console.log(
   `canopy: ${result.disks.length} disk(s) under ${storageRoot} (${problems} problem(s)), scanned in ${result.durationMs} ms`,
 );
+
+const admin = await ensureAdmin();
+if (admin.action === "created" && admin.generatedPassword) {
+  console.log(`canopy: created the dashboard account "${admin.name}"; its password, shown only this once:`);
+  console.log(`canopy:     ${admin.generatedPassword}`);
+  console.log("canopy: (set CANOPY_ADMIN_PASSWORD to choose the password instead, or to reset it later)");
+} else if (admin.action === "created") {
+  console.log(`canopy: created the dashboard account "${admin.name}" with the password in CANOPY_ADMIN_PASSWORD`);
+} else if (admin.action === "password-reset") {
+  console.log(`canopy: the password of "${admin.name}" is now the one in CANOPY_ADMIN_PASSWORD (its sessions were ended)`);
+}

@@ -7,6 +7,8 @@ import path from "node:path";
 export interface CanopyConfig {
   storageRoot: string;
   backupRoot: string;
+  /** Run folders of the qemu-storage-daemons Canopy starts (sockets, pid files). */
+  runRoot: string;
   port: number;
   host: string;
 }
@@ -17,6 +19,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   return {
     storageRoot: path.resolve(cwd, env.CANOPY_STORAGE_ROOT ?? "data/storage"),
     backupRoot: path.resolve(cwd, env.CANOPY_BACKUP_ROOT ?? "data/backups"),
+    runRoot: path.resolve(cwd, env.CANOPY_RUN_DIR ?? "data/run"),
     port,
     host: env.HOST ?? "127.0.0.1",
   };

@@ -67,9 +67,16 @@ export async function getDiskTree(name: string): Promise<DiskTreeView | null> {
   return disk ? toTreeView(disk) : null;
 }
 
-export async function listDisks(): Promise<DiskSummary[]> {
+/** Whether the disk's VM runs. Always "stopped" until Canopy talks to running VMs (QMP). */
+export type DiskStatus = "stopped" | "running";
+
+export interface DiskListEntry extends DiskSummary {
+  status: DiskStatus;
+}
+
+export async function listDisks(): Promise<DiskListEntry[]> {
   const disks = await getDb().disk.findMany({ include: { layers: true }, orderBy: { name: "asc" } });
-  return disks.map((d) => summarize(toTreeView(d)));
+  return disks.map((d) => ({ ...summarize(toTreeView(d)), status: d.status === "running" ? "running" : "stopped" }));
 }
 
 export function summarize(view: DiskTreeView): DiskSummary {

@@ -1,7 +1,7 @@
 "use client";
 
 import "@xyflow/react/dist/style.css";
-import { useCallback, useMemo, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent } from "react";
 import {
   Background,
   BackgroundVariant,
@@ -9,15 +9,19 @@ import {
   MiniMap,
   ReactFlow,
   ReactFlowProvider,
-  useNodesState,
   type NodeTypes,
   type ReactFlowInstance,
 } from "@xyflow/react";
 import type { DiskTreeView } from "@/lib/inventory/views";
+import type { OperationIntent } from "@/components/actions/OperationDialog";
 import { GRAPH_COLORS, MINIMAP_SIZE } from "./graph-style";
+import { markEdges, markNodes } from "./graph-marks";
 import { LayerDetailsPanel } from "./LayerDetailsPanel";
 import { LayerNode } from "./LayerNode";
+import { RangePanel } from "./RangePanel";
+import { RangePickingBar } from "./RangePickingBar";
 import { UnresolvedNode } from "./UnresolvedNode";
+import { useGraphPicks } from "./useGraphPicks";
 import { useKeepNodeInView } from "./useKeepNodeInView";
 import { layerNodeId, layoutDiskTree, NODE_HEIGHT, NODE_WIDTH, type DiskFlowNode } from "./tree-layout";
 
@@ -33,60 +37,121 @@ const FIT_VIEW = { padding: 0.1, maxZoom: 1 } as const;
 const READABLE_ZOOM = 0.45;
 const FOCUS_ZOOM = 0.85;
 
-/** A disk's layer tree: pan, zoom, select a layer (click, or Tab to it and press Enter) to see its details. */
-export function DiskTreeGraph({ tree }: { tree: DiskTreeView }) {
+// xyflow's screen-reader hint for focused nodes, in this page's terms (its default talks about deleting).
+const ARIA_LABELS = {
+  "node.a11yDescription.default":
+    "Press Enter to open the layer's details and actions. Shift+Enter picks a merge range from the open layer to this one. Escape closes.",
+};
+
+export interface DiskTreeGraphProps {
+  tree: DiskTreeView;
+  /** Why actions are unavailable right now (a job runs on this disk), or null. */
+  busy: string | null;
+  onAction: (intent: OperationIntent) => void;
+}
+
+/**
+ * A disk's layer tree: pan, zoom, click a layer (or Tab to it and press Enter) for its details and actions;
+ * Shift+click a second layer on the same chain to pick a merge range.
+ */
+export function DiskTreeGraph(props: DiskTreeGraphProps) {
   return (
     <ReactFlowProvider>
-      <DiskTreeCanvas tree={tree} />
+      <DiskTreeCanvas {...props} />
     </ReactFlowProvider>
   );
 }
 
-function DiskTreeCanvas({ tree }: { tree: DiskTreeView }) {
+function DiskTreeCanvas({ tree, busy, onAction }: DiskTreeGraphProps) {
+  // Laid out once per tree (d3's tidy tree); picks only restyle the few nodes they touch (graph-marks.ts).
   const layout = useMemo(() => layoutDiskTree(tree), [tree]);
-  const [nodes, setNodes, onNodesChange] = useNodesState<DiskFlowNode>(layout.nodes);
+  const picks = useGraphPicks(tree);
+  // A job started: the range it was picked for is being merged, so let it go (the selection stays).
+  const { clearRange } = picks;
+  useEffect(() => {
+    if (busy) clearRange();
+  }, [busy, clearRange]);
+  const nodes = useMemo(() => markNodes(layout.nodes, picks.marks), [layout, picks.marks]);
+  const edges = useMemo(() => markEdges(layout.edges, picks.range), [layout, picks.range]);
+  // The layer whose panel was just opened from the keyboard: that panel takes focus (a click leaves it alone).
+  const keyboardOpened = useRef<string | null>(null);
+  const takePanelFocus = useCallback((name: string) => {
+    const yes = keyboardOpened.current === name;
+    keyboardOpened.current = null;
+    return yes;
+  }, []);
 
-  // A new tree (later: after polling) replaces the nodes but keeps what the admin had selected.
-  const [shownLayout, setShownLayout] = useState(layout);
-  if (shownLayout !== layout) {
-    setShownLayout(layout);
-    const selectedIds = new Set(nodes.filter((n) => n.selected).map((n) => n.id));
-    setNodes(layout.nodes.map((n) => (selectedIds.has(n.id) ? { ...n, selected: true } : n)));
-  }
-
-  const selected = nodes.find((n) => n.selected && n.type === "layer");
-  const selectedData = selected?.type === "layer" ? selected.data : undefined;
-  useKeepNodeInView(selected?.position);
+  const selectedNode = picks.selected === null ? undefined : nodes.find((n) => n.id === layerNodeId(picks.selected!));
+  const selectedData = selectedNode?.type === "layer" ? selectedNode.data : undefined;
+  useKeepNodeInView(picks.range ? undefined : selectedNode?.position);
 
   const activeId = tree.activeLayer === null ? null : layerNodeId(tree.activeLayer);
   const activeNode = layout.nodes.find((n) => n.id === activeId);
+  // When the first view was painted (ms since navigation): a marker for tests and bench/tree-render.ts.
+  const [drawnAt, setDrawnAt] = useState<number | null>(null);
   const onInit = useCallback(
     async (flow: ReactFlowInstance<DiskFlowNode>) => {
       await flow.fitView(FIT_VIEW);
-      if (flow.getZoom() >= READABLE_ZOOM || !activeNode) return;
-      const { x, y } = activeNode.position;
-      await flow.setCenter(x + NODE_WIDTH / 2, y + NODE_HEIGHT / 2, { zoom: FOCUS_ZOOM });
+      if (flow.getZoom() < READABLE_ZOOM && activeNode) {
+        const { x, y } = activeNode.position;
+        await flow.setCenter(x + NODE_WIDTH / 2, y + NODE_HEIGHT / 2, { zoom: FOCUS_ZOOM });
+      }
+      requestAnimationFrame(() => setDrawnAt(Math.round(performance.now())));
     },
     // Only the first layout counts: later data must not yank the viewport away from where the admin is.
     [],
   );
 
-  const selectLayer = useCallback(
-    (name: string | null) => {
-      const id = name === null ? null : layerNodeId(name);
-      setNodes((nds) => nds.map((n) => (n.selected === (n.id === id) ? n : { ...n, selected: n.id === id })));
+  const onNodeClick = useCallback(
+    (event: MouseEvent, node: DiskFlowNode) => {
+      if (node.type === "layer") picks.pickLayer(node.data.layer.name, event.shiftKey);
     },
-    [setNodes],
+    [picks.pickLayer],
+  );
+
+  // Selection is this page's own state (xyflow's is off), so Enter and Escape on a focused node are handled here.
+  const onKeyDown = (event: KeyboardEvent<HTMLDivElement>) => {
+    const target = event.target as HTMLElement;
+    const nodeEl = target.closest<HTMLElement>(".react-flow__node");
+    const id = nodeEl?.dataset.id;
+    if ((event.key === "Enter" || event.key === " ") && id?.startsWith("layer:") && nodeEl === target) {
+      event.preventDefault();
+      const name = id.slice("layer:".length);
+      const opens = picks.anchor === null && !event.shiftKey;
+      // Its panel is already open: go there now (no remount will take the focus).
+      if (opens && name === picks.selected && !picks.range) return focusPanel();
+      if (opens) keyboardOpened.current = name;
+      picks.pickLayer(name, event.shiftKey);
+    } else if (event.key === "Escape") {
+      picks.back();
+    }
+  };
+
+  const closePanel = useCallback(
+    (returnFocusTo: string | null) => {
+      picks.select(null);
+      if (returnFocusTo) focusNode(returnFocusTo);
+    },
+    [picks.select],
   );
 
   return (
     <div className="flex h-full min-h-0">
-      <div className="relative min-w-0 flex-1" data-testid="disk-graph">
+      <div
+        className="relative min-w-0 flex-1"
+        data-testid="disk-graph"
+        data-drawn-at={drawnAt ?? undefined}
+        onKeyDown={onKeyDown}
+      >
+        {picks.anchor || picks.notice ? (
+          <RangePickingBar anchor={picks.anchor} notice={picks.notice} onCancel={picks.clearRange} />
+        ) : null}
         <ReactFlow<DiskFlowNode>
           nodes={nodes}
-          edges={layout.edges}
+          edges={edges}
           nodeTypes={nodeTypes}
-          onNodesChange={onNodesChange}
+          onNodeClick={onNodeClick}
+          onPaneClick={picks.anchor ? undefined : () => picks.select(null)}
           fitView
           fitViewOptions={FIT_VIEW}
           onInit={onInit}
@@ -96,10 +161,11 @@ function DiskTreeCanvas({ tree }: { tree: DiskTreeView }) {
           nodesConnectable={false}
           nodesFocusable
           edgesFocusable={false}
-          elementsSelectable
+          elementsSelectable={false}
           deleteKeyCode={null}
           multiSelectionKeyCode={null}
           selectionKeyCode={null}
+          ariaLabelConfig={ARIA_LABELS}
         >
           <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd5e1" />
           <Controls showInteractive={false} fitViewOptions={FIT_VIEW} />
@@ -115,17 +181,46 @@ function DiskTreeCanvas({ tree }: { tree: DiskTreeView }) {
           />
         </ReactFlow>
       </div>
-      {selectedData ? (
+      {picks.range ? (
+        <RangePanel
+          tree={tree}
+          range={picks.range}
+          busy={busy}
+          onPreview={picks.setPreview}
+          onAction={onAction}
+          onClose={() => {
+            const top = picks.range?.top ?? null;
+            picks.clearRange();
+            if (top) focusNode(top);
+          }}
+        />
+      ) : selectedData ? (
         <LayerDetailsPanel
+          key={selectedData.layer.name}
+          tree={tree}
           layer={selectedData.layer}
           role={selectedData.role}
           problems={selectedData.problems}
-          onSelectLayer={selectLayer}
-          onClose={() => selectLayer(null)}
+          busy={busy}
+          takeFocus={takePanelFocus}
+          onSelectLayer={picks.select}
+          onStartRange={picks.startRange}
+          onAction={onAction}
+          onClose={closePanel}
         />
       ) : null}
     </div>
   );
+}
+
+function focusPanel() {
+  document.querySelector<HTMLElement>('[data-testid="layer-details"]')?.focus();
+}
+
+/** Puts keyboard focus back on a layer's node, e.g. after its panel closes. */
+function focusNode(name: string) {
+  const el = document.querySelector<HTMLElement>(`.react-flow__node[data-id="${CSS.escape(layerNodeId(name))}"]`);
+  el?.focus({ preventScroll: true });
 }
 
 function minimapColor(node: DiskFlowNode): string {

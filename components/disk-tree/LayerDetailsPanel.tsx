@@ -1,32 +1,56 @@
 "use client";
 
-import type { ReactNode } from "react";
+import { useEffect, useRef, type KeyboardEvent, type ReactNode } from "react";
 import type { Problem } from "@/lib/inventory/types";
-import type { LayerView } from "@/lib/inventory/views";
+import type { DiskTreeView, LayerView } from "@/lib/inventory/views";
+import type { OperationIntent } from "@/components/actions/OperationDialog";
 import { formatBytes } from "@/components/format/bytes";
 import { formatDateTime } from "@/components/format/time";
 import { Badge } from "@/components/ui/Badge";
 import { CloseIcon, LockIcon } from "@/components/ui/icons";
 import { ProblemBadge } from "@/components/problems/ProblemBadge";
+import { LayerActions } from "./LayerActions";
 import { RolePill } from "./RolePill";
 import type { LayerRole } from "./layer-roles";
 
 interface LayerDetailsPanelProps {
+  tree: DiskTreeView;
   layer: LayerView;
   role: LayerRole;
   problems: Problem[];
+  /** Why actions are unavailable right now (a job runs on this disk), or null. */
+  busy: string | null;
+  /** True once when the panel was opened from the keyboard: then it takes focus. */
+  takeFocus: (name: string) => boolean;
   /** Moves the selection to a related layer (parent or child). */
   onSelectLayer: (name: string) => void;
-  onClose: () => void;
+  onStartRange: (from: string) => void;
+  onAction: (intent: OperationIntent) => void;
+  /** Closes the panel; with a name, keyboard focus goes back to that layer's node. */
+  onClose: (returnFocusTo: string | null) => void;
 }
 
-/** Everything known about one layer. Read-only for now; layer actions will go in its header. */
-export function LayerDetailsPanel({ layer, role, problems, onSelectLayer, onClose }: LayerDetailsPanelProps) {
+/** Everything known about one layer, and what can be done with it. */
+export function LayerDetailsPanel(props: LayerDetailsPanelProps) {
+  const { tree, layer, role, problems, busy, takeFocus, onSelectLayer, onStartRange, onAction, onClose } = props;
+  const ref = useRef<HTMLElement>(null);
+  useEffect(() => {
+    if (takeFocus(layer.name)) ref.current?.focus();
+  }, [takeFocus, layer.name]);
+  const onKeyDown = (e: KeyboardEvent) => {
+    if (e.key !== "Escape") return;
+    e.stopPropagation();
+    onClose(layer.name);
+  };
+
   return (
     <aside
+      ref={ref}
+      tabIndex={-1}
+      onKeyDown={onKeyDown}
       aria-label={`Layer ${layer.name}`}
       data-testid="layer-details"
-      className="flex w-[22rem] shrink-0 flex-col border-l border-slate-200 bg-white"
+      className="flex w-[22rem] shrink-0 flex-col border-l border-slate-200 bg-white outline-none focus-visible:ring-2 focus-visible:ring-inset focus-visible:ring-indigo-500"
     >
       <div className="flex items-start gap-2 border-b border-slate-200 px-4 py-3">
         <div className="min-w-0 flex-1">
@@ -37,7 +61,7 @@ export function LayerDetailsPanel({ layer, role, problems, onSelectLayer, onClos
             </span>
             <RolePill role={role} />
             {layer.protected ? (
-              <Badge tone="slate" title="Canopy will not delete or merge this layer">
+              <Badge tone="amber" title="Canopy will not delete this layer or merge it away">
                 <LockIcon className="size-3" /> Protected
               </Badge>
             ) : null}
@@ -46,13 +70,15 @@ export function LayerDetailsPanel({ layer, role, problems, onSelectLayer, onClos
         </div>
         <button
           type="button"
-          onClick={onClose}
+          onClick={() => onClose(null)}
           aria-label="Close details"
           className="rounded-md p-1 text-slate-500 hover:bg-slate-100 hover:text-slate-800 focus-visible:outline-2 focus-visible:outline-indigo-500"
         >
           <CloseIcon className="size-5" />
         </button>
       </div>
+
+      <LayerActions tree={tree} layer={layer} busy={busy} onAction={onAction} onStartRange={onStartRange} />
 
       <div className="flex-1 space-y-5 overflow-y-auto px-4 py-4 text-sm">
         {problems.length > 0 ? (

@@ -17,8 +17,11 @@ export function TreeLegend() {
       <li className="flex items-center gap-1.5">
         <span className="inline-block h-0.5 w-5 rounded bg-emerald-500" /> Active chain
       </li>
-      <li className="flex items-center gap-1">
-        <LockIcon className="size-3.5 text-slate-500" /> Protected
+      <li className="flex items-center gap-1" title="Canopy will not delete these layers or merge them away">
+        <span className="inline-flex items-center gap-0.5 rounded bg-amber-100 px-1 text-[11px] font-semibold text-amber-800 ring-1 ring-inset ring-amber-300">
+          <LockIcon className="size-3" /> Protected
+        </span>
+        no delete or merge
       </li>
       <li className="flex items-center gap-1">
         <WarningIcon className="size-3.5 text-red-600" /> Problem

@@ -11,6 +11,7 @@ export const GRAPH_COLORS = {
   innerFill: "#e2e8f0", // slate-200
   activeFill: "#10b981", // emerald-500
   problemFill: "#fca5a5", // red-300
+  range: "#7c3aed", // violet-600: the merge range being picked
 } as const;
 
 /** The minimap's box in screen pixels (bottom-right, 15px from the edges as xyflow places panels). */

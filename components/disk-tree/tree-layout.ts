@@ -15,10 +15,17 @@ const GAP_Y = 36;
 /** Right-angle edges with a short first leg: with xyflow's default 20px legs, a gap this small gets a jog. */
 const EDGE_PATH = { borderRadius: 6, offset: 12 };
 
+/** Where a layer sits in the merge range being picked (see graph-marks.ts); absent outside any range. */
+export type RangeMark = "anchor" | "top" | "base" | "between";
+/** What the previewed merge would do to the layer: its data moves away, or it receives the data. */
+export type MergeEffect = "merged" | "receives";
+
 export type LayerNodeData = {
   layer: LayerView;
   role: LayerRole;
   problems: Problem[];
+  range?: RangeMark;
+  effect?: MergeEffect;
 };
 
 /** Stands in for a backing file the scan could not follow, so a broken chain shows where it breaks. */
@@ -136,6 +143,7 @@ function layerNode(layer: LayerView, role: LayerRole, position: { x: number; y: 
   const attrs: Record<string, string> = { "data-testid": `layer-node-${layer.name}`, "data-role": role };
   if (role === "active") attrs["data-active"] = "true";
   if (layer.template) attrs["data-template"] = "true";
+  if (layer.protected) attrs["data-protected"] = "true";
   const node: LayerFlowNode = {
     id: layerNodeId(layer.name),
     type: "layer",
@@ -144,8 +152,8 @@ function layerNode(layer: LayerView, role: LayerRole, position: { x: number; y: 
     height: NODE_HEIGHT,
     data: { layer, role, problems },
     ariaLabel: `Layer ${layer.name}${role === "inner" ? "" : `, ${role === "tip" ? "branch tip" : role}`}${
-      problems.length ? `, ${problems.length} problem${problems.length === 1 ? "" : "s"}` : ""
-    }`,
+      layer.protected ? ", protected" : ""
+    }${problems.length ? `, ${problems.length} problem${problems.length === 1 ? "" : "s"}` : ""}`,
     domAttributes: attrs,
   };
   return node;

@@ -33,3 +33,14 @@ export function formatAge(iso: string | null | undefined, now: Date = new Date()
   if (days < 31) return days === 1 ? "1 day ago" : `${days} days ago`;
   return formatDateTime(iso).slice(0, 10);
 }
+
+/** "0.4 s", "12 s", "3 min 05 s", "2 h 07 min": how long something took or has been running. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return "—";
+  if (ms < 10_000) return `${(ms / 1000).toFixed(1).replace(/\.0$/, "")} s`;
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds} s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes} min ${pad(seconds % 60)} s`;
+  return `${Math.floor(minutes / 60)} h ${pad(minutes % 60)} min`;
+}

@@ -1,9 +1,13 @@
 import Link from "next/link";
-import { CanopyMark } from "@/components/ui/icons";
+import { CanopyMark, UserIcon } from "@/components/ui/icons";
+import { LogoutButton } from "./LogoutButton";
 import { SidebarNav } from "./SidebarNav";
 
-/** The dark left rail: product name and the sections. New sections are added in SidebarNav's NAV list. */
-export function AppSidebar() {
+/**
+ * The dark left rail: product name, the sections, and who is logged in with the way out. New sections are
+ * added in SidebarNav's NAV list.
+ */
+export function AppSidebar({ userName }: { userName: string }) {
   return (
     <aside className="flex w-52 shrink-0 flex-col bg-slate-900 text-slate-100">
       <Link href="/" className="flex items-center gap-2.5 px-5 pb-6 pt-5">
@@ -16,6 +20,15 @@ export function AppSidebar() {
         </span>
       </Link>
       <SidebarNav />
+      <div className="mt-auto border-t border-slate-800 px-3 py-3">
+        <div className="flex items-center gap-2 px-2.5 pb-2 text-sm text-slate-300" data-testid="current-user">
+          <UserIcon className="size-4 text-slate-500" />
+          <span className="truncate" title={`Logged in as ${userName}`}>
+            {userName}
+          </span>
+        </div>
+        <LogoutButton />
+      </div>
     </aside>
   );
 }

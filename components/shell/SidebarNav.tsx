@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { usePathname } from "next/navigation";
-import { DiskIcon } from "@/components/ui/icons";
+import { ActivityIcon, AuditIcon, DiskIcon } from "@/components/ui/icons";
 import type { ComponentType } from "react";
 
 interface NavItem {
@@ -13,7 +13,11 @@ interface NavItem {
   matches: string[];
 }
 
-const NAV: NavItem[] = [{ href: "/", label: "Disks", icon: DiskIcon, matches: ["/disks"] }];
+const NAV: NavItem[] = [
+  { href: "/", label: "Disks", icon: DiskIcon, matches: ["/disks"] },
+  { href: "/jobs", label: "Jobs", icon: ActivityIcon, matches: [] },
+  { href: "/audit", label: "Audit log", icon: AuditIcon, matches: [] },
+];
 
 function isCurrent(item: NavItem, pathname: string): boolean {
   if (pathname === item.href) return true;

@@ -78,3 +78,68 @@ export function ChevronRightIcon(p: IconProps) {
     </Svg>
   );
 }
+
+/** Jobs: a pulse line, for things running. */
+export function ActivityIcon(p: IconProps) {
+  return (
+    <Svg {...p}>
+      <path d="M22 12h-4l-3 9L9 3l-3 9H2" />
+    </Svg>
+  );
+}
+
+/** Audit log: a clipboard with lines. */
+export function AuditIcon(p: IconProps) {
+  return (
+    <Svg {...p}>
+      <rect x="8" y="2" width="8" height="4" rx="1" />
+      <path d="M16 4h2a2 2 0 0 1 2 2v14a2 2 0 0 1-2 2H6a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2h2" />
+      <path d="M9 12h6M9 16h6" />
+    </Svg>
+  );
+}
+
+export function LogoutIcon(p: IconProps) {
+  return (
+    <Svg {...p}>
+      <path d="M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4" />
+      <path d="m16 17 5-5-5-5M21 12H9" />
+    </Svg>
+  );
+}
+
+export function UserIcon(p: IconProps) {
+  return (
+    <Svg {...p}>
+      <circle cx="12" cy="8" r="4" />
+      <path d="M4 21a8 8 0 0 1 16 0" />
+    </Svg>
+  );
+}
+
+export function SearchIcon(p: IconProps) {
+  return (
+    <Svg {...p}>
+      <circle cx="11" cy="11" r="7" />
+      <path d="m20 20-3.5-3.5" />
+    </Svg>
+  );
+}
+
+/** Sort direction of a column: up, down, or both (not sorted by it). */
+export function SortIcon({ direction, ...p }: IconProps & { direction: "ascending" | "descending" | "none" }) {
+  return (
+    <Svg {...p}>
+      <path d="m8 9 4-4 4 4" opacity={direction === "descending" ? 0.25 : 1} />
+      <path d="m16 15-4 4-4-4" opacity={direction === "ascending" ? 0.25 : 1} />
+    </Svg>
+  );
+}
+
+export function ChevronDownIcon(p: IconProps) {
+  return (
+    <Svg {...p}>
+      <path d="m6 9 6 6 6-6" />
+    </Svg>
+  );
+}

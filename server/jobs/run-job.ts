@@ -1,7 +1,9 @@
 import "server-only";
 import { isCanopyError } from "@/lib/errors";
 import { scanDisk } from "@/lib/inventory/scan";
-import { executeStep } from "@/lib/ops/execute";
+import { executeStep, type StepContext } from "@/lib/ops/execute";
+import { executeLiveStep, recoverLiveJob, type LiveStepContext, type StepState } from "@/lib/live";
+import { connectLive, type LiveConnection } from "../live/connect-live";
 import type { Plan, PlanStep } from "@/lib/ops/types";
 import { ProcessError } from "@/lib/proc/run";
 import path from "node:path";
@@ -51,7 +53,10 @@ export async function runJob(jobId: string): Promise<JobOutcome> {
   let done = job.steps.filter((s) => s.state === "done").reduce((n, s) => n + stepBytes(parse(s.detail)), 0);
   let outcome: JobOutcome = "succeeded";
   let error: string | null = null;
+  let live: LiveConnection | null = null;
   try {
+    // Routing: a running disk is changed through its QEMU process, a stopped one with qemu-img.
+    live = await connectLive(disk);
     for (const row of job.steps) {
       if (row.state === "done") continue;
       if (abort.signal.aborted || (await cancelRequested(jobId))) {
@@ -59,24 +64,38 @@ export async function runJob(jobId: string): Promise<JobOutcome> {
         break;
       }
       const step = parse(row.detail);
+      // A step already marked running was interrupted by a process that died; live, only QEMU can tell
+      // whether its block job still runs, ended, or never started.
+      const interrupted = row.state === "running";
       await db.jobStep.update({ where: { id: row.id }, data: { state: "running", startedAt: new Date() } });
       await db.job.update({ where: { id: jobId }, data: { stage: describeStep(step) } });
       const files = new Map((await scanDisk(root, disk)).layers.map((l) => [l.name, path.join(root, l.file)]));
       let lastWrite = 0;
+      const ctx: StepContext = {
+        root,
+        disk,
+        files,
+        effects: stepEffects(root, disk),
+        signal: abort.signal,
+        onProgress: (fraction) => {
+          if (Date.now() - lastWrite < PROGRESS_WRITE_MS) return;
+          lastWrite = Date.now();
+          const progressDone = BigInt(Math.round(done + fraction * stepBytes(step)));
+          void db.job.update({ where: { id: jobId }, data: { progressDone } }).catch(() => undefined);
+        },
+      };
       try {
-        await executeStep(step, {
-          root,
-          disk,
-          files,
-          effects: stepEffects(root, disk),
-          signal: abort.signal,
-          onProgress: (fraction) => {
-            if (Date.now() - lastWrite < PROGRESS_WRITE_MS) return;
-            lastWrite = Date.now();
-            const progressDone = BigInt(Math.round(done + fraction * stepBytes(step)));
-            void db.job.update({ where: { id: jobId }, data: { progressDone } }).catch(() => undefined);
-          },
-        });
+        if (!live) await executeStep(step, ctx);
+        else {
+          const liveCtx: LiveStepContext = { ...ctx, qmp: live.qmp, target: live.target, jobId: blockJobId(jobId, row.index) };
+          if (interrupted) {
+            const states = job.steps.map((s) => (s.index < row.index ? "done" : "pending") as StepState);
+            states[row.index] = "running";
+            await recoverLiveJob(plan, states, liveCtx);
+          } else {
+            await executeLiveStep(step, liveCtx);
+          }
+        }
       } catch (err) {
         await db.jobStep.update({ where: { id: row.id }, data: { state: "failed", endedAt: new Date() } });
         throw err;
@@ -93,6 +112,7 @@ export async function runJob(jobId: string): Promise<JobOutcome> {
     }
   } finally {
     clearInterval(heartbeat);
+    live?.close();
   }
   if (outcome !== "succeeded") {
     const stepsNow = await db.jobStep.findMany({ where: { jobId }, orderBy: { index: "asc" } });
@@ -155,6 +175,11 @@ export function partialCommitWarning(plan: Plan, stepStates: string[]): string |
   if (stepStates.every((s) => s === "done")) return null;
   const below = plan.deletes.filter((l) => l !== step.top);
   return `the commit of ${step.top} into ${step.base} had started: ${[step.base, ...below].join(", ")} now hold part of the merged data (${step.top} and everything above it read as before); run the same merge again to finish it`;
+}
+
+/** The QEMU block job id of a job's step: the same after a restart, so recovery can find the job. */
+function blockJobId(jobId: string, index: number): string {
+  return `canopy-${jobId.slice(-10)}-${index}`;
 }
 
 function parse(detail: string | null): PlanStep {

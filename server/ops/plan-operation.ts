@@ -22,12 +22,15 @@ export const operationSchema = z.discriminatedUnion("operation", [
 ]);
 export type OperationRequest = z.input<typeof operationSchema>;
 
-/** Guest data a layer itself holds, from qemu-img map of that layer alone. */
+/**
+ * Guest data a layer itself holds, from qemu-img map of that layer alone. Shared locks (-U): a running disk's
+ * active layer is held by QEMU, and a measurement for a plan may be a moment old anyway.
+ */
 export function measureWith(state: DiskState, root = loadConfig().storageRoot): MeasureLayer {
   const files = new Map(state.layers.map((l) => [l.name, path.join(root, l.file)]));
   return async (layer) => {
     const file = files.get(layer);
-    return file ? img.layerDataBytes(file) : 0;
+    return file ? img.layerDataBytes(file, { shareLocks: true }) : 0;
   };
 }
 

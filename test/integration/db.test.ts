@@ -13,6 +13,10 @@ import { makeTempDir } from "../support/tmp";
 vi.mock("server-only", () => ({}));
 
 const REPO = path.resolve(import.meta.dirname, "../..");
+const MIGRATIONS = fs
+  .readdirSync(path.join(REPO, "prisma/migrations"), { withFileTypes: true })
+  .filter((d) => d.isDirectory())
+  .map((d) => d.name);
 
 type DbModule = typeof import("@/server/db");
 let dbModule: DbModule;
@@ -32,7 +36,8 @@ beforeAll(async () => {
   // A folder that does not exist yet: deploy must create it.
   dbFile = path.join(await makeTempDir("canopy-db-"), "nested", "canopy.db");
   env = { ...process.env, DATABASE_URL: `file:${dbFile}` };
-  expect(script("db-migrate.ts", "deploy")).toMatch(/^Applied \d{14}_init to /);
+  // Every migration of prisma/migrations, in order, the first being the initial one.
+  expect(script("db-migrate.ts", "deploy")).toMatch(/^Applied \d{14}_init(, \d{14}_\w+)* to /);
   script("db-generate.ts"); // the client is git-ignored; a no-op when already up to date
   process.env.DATABASE_URL = env.DATABASE_URL;
   dbModule = await import("@/server/db");
@@ -51,9 +56,9 @@ describe("database", () => {
         migration_name: string;
         finished_at: string | null;
       }[];
-      expect(rows).toHaveLength(1);
+      expect(rows).toHaveLength(MIGRATIONS.length);
       expect(rows[0]?.migration_name).toMatch(/_init$/);
-      expect(rows[0]?.finished_at).not.toBeNull();
+      expect(rows.every((r) => r.finished_at !== null)).toBe(true);
     } finally {
       raw.close();
     }
@@ -175,7 +180,7 @@ describe("database", () => {
     expect(script("db-migrate.ts", "deploy")).toMatch(/^No pending migrations for /);
     const raw = new Database(dbFile, { readonly: true });
     try {
-      expect(raw.prepare("SELECT count(*) AS n FROM _prisma_migrations").get()).toEqual({ n: 1 });
+      expect(raw.prepare("SELECT count(*) AS n FROM _prisma_migrations").get()).toEqual({ n: MIGRATIONS.length });
     } finally {
       raw.close();
     }

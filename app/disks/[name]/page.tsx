@@ -2,11 +2,10 @@ import type { Metadata } from "next";
 import Link from "next/link";
 import { notFound } from "next/navigation";
 import { getDiskTree } from "@/server/disks";
+import { requireUser } from "@/server/auth/current-user";
 import type { DiskTreeView } from "@/lib/inventory/views";
 import { decodeRouteParam, errorMessage } from "@/components/disks/load";
-import { DiskTreeHeader } from "@/components/disk-tree/DiskTreeHeader";
-import { DiskTreeCard } from "@/components/disk-tree/DiskTreeCard";
-import { ProblemList } from "@/components/problems/ProblemList";
+import { DiskWorkspace } from "@/components/disk-tree/DiskWorkspace";
 import { ErrorState } from "@/components/ui/StatePanel";
 
 // Read from the database on every request: the tree changes with every scan and every operation.
@@ -22,6 +21,8 @@ export async function generateMetadata({ params }: DiskPageProps): Promise<Metad
 }
 
 export default async function DiskPage({ params }: DiskPageProps) {
+  // The layout checks too, but Next renders this segment alongside it: the page must refuse on its own.
+  await requireUser();
   const name = decodeRouteParam((await params).name);
   let tree: DiskTreeView | null;
   try {
@@ -43,11 +44,6 @@ export default async function DiskPage({ params }: DiskPageProps) {
   }
   if (!tree) notFound();
 
-  return (
-    <div className="flex min-h-0 flex-1 flex-col gap-4 px-8 pb-5 pt-5">
-      <DiskTreeHeader tree={tree} />
-      <ProblemList problems={tree.problems} />
-      <DiskTreeCard tree={tree} />
-    </div>
-  );
+  // The client side takes it from here: the graph, its actions, and refetching the tree after each job.
+  return <DiskWorkspace initialTree={tree} />;
 }

@@ -4,8 +4,9 @@ import { tree } from "./tree";
 import { snapshot, revert, mergeDown, mergeUp, remove, flatten, protect, unprotect } from "./operations";
 import { jobs } from "./jobs";
 import { cancel } from "./cancel";
+import { attach, start, stop } from "./liveness";
 
 /** Every subcommand, in the order `canopy --help` lists them. */
-export const commands = [scan, tree, snapshot, revert, mergeDown, mergeUp, remove, flatten, protect, unprotect, jobs, cancel] as unknown as Command<
+export const commands = [scan, tree, snapshot, revert, mergeDown, mergeUp, remove, flatten, protect, unprotect, jobs, cancel, attach, start, stop] as unknown as Command<
   unknown
 >[];

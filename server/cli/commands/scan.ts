@@ -18,7 +18,7 @@ export const scan = defineCommand({
     const lines = [`${r.root}: ${r.disks.length} disk(s), scanned in ${r.durationMs} ms`];
     for (const d of r.disks) {
       lines.push(
-        `${d.name}  active ${d.activeLayer ?? "-"}  ${d.layerCount} layer(s)  ${d.branchCount} branch(es)  depth ${d.depth}  ${formatBytes(d.usedBytes)} used of ${formatBytes(d.virtualSize)}`,
+        `${d.name}  ${d.status}  active ${d.activeLayer ?? "-"}  ${d.layerCount} layer(s)  ${d.branchCount} branch(es)  depth ${d.depth}  ${formatBytes(d.usedBytes)} used of ${formatBytes(d.virtualSize)}`,
       );
       if (d.problems.length) lines.push(formatProblems(d.problems));
     }

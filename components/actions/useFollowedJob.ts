@@ -1,0 +1,27 @@
+"use client";
+
+import { useEffect } from "react";
+import { useQueryClient } from "@tanstack/react-query";
+import { TERMINAL_JOB_STATES, type JobView } from "@/server/actions/types";
+import { useJob } from "@/components/jobs/useJob";
+import { diskTreeKey } from "@/components/disk-tree/useDiskTree";
+import { readableError } from "./operation-client";
+
+const isTerminal = (state: JobView["state"]) => (TERMINAL_JOB_STATES as readonly string[]).includes(state);
+
+/**
+ * Follows a job started on a disk (useJob polls until it ends) and, when it ends however it ends, invalidates
+ * the disk's tree so the graph redraws from the files as they now are, without a reload.
+ */
+export function useFollowedJob(disk: string, jobId: string | null) {
+  const client = useQueryClient();
+  const query = useJob(jobId);
+  const job = jobId && query.data?.id === jobId ? query.data : undefined;
+  const ended = job ? isTerminal(job.state) : false;
+
+  useEffect(() => {
+    if (ended) void client.invalidateQueries({ queryKey: diskTreeKey(disk) });
+  }, [client, disk, ended, jobId]);
+
+  return { job, ended, pollError: query.error ? readableError(query.error) : null };
+}

@@ -1,0 +1,64 @@
+import { hostname } from "node:os";
+import { mkdir, open, readFile, rm } from "node:fs/promises";
+import path from "node:path";
+import { CanopyError } from "../errors";
+import { diskBackupFolder } from "./repository";
+
+/**
+ * One writer per disk in the repository. The caller's job lock already serialises jobs per disk, but the
+ * repository must stay consistent on its own (a CLI and a worker, two installations sharing one backup root),
+ * so every change to a disk's chains holds `<root>/<disk>/.lock`. A lock whose process is gone on this host is
+ * stale and taken over.
+ */
+
+interface LockOwner {
+  pid: number;
+  host: string;
+  since: string;
+  purpose: string;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function tryTake(file: string, owner: LockOwner): Promise<boolean> {
+  try {
+    const handle = await open(file, "wx");
+    await handle.writeFile(JSON.stringify(owner));
+    await handle.close();
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "EEXIST") return false;
+    throw err;
+  }
+}
+
+export async function withDiskLock<T>(root: string, disk: string, purpose: string, fn: () => Promise<T>): Promise<T> {
+  const folder = diskBackupFolder(root, disk);
+  await mkdir(folder, { recursive: true });
+  const file = path.join(folder, ".lock");
+  const me: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), purpose };
+  if (!(await tryTake(file, me))) {
+    const holder = await readFile(file, "utf8")
+      .then((t) => JSON.parse(t) as LockOwner)
+      .catch(() => null);
+    const stale = holder !== null && holder.host === me.host && !alive(holder.pid);
+    if (!stale || !(await rm(file, { force: true }).then(() => tryTake(file, me)))) {
+      throw new CanopyError(
+        "busy",
+        `the backups of disk ${disk} are in use${holder ? ` (${holder.purpose}, process ${holder.pid} on ${holder.host} since ${holder.since})` : ""}`,
+      );
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    await rm(file, { force: true });
+  }
+}

@@ -1,0 +1,178 @@
+import { CanopyError } from "../errors";
+import { run } from "../proc/run";
+import { QmpError } from "../qmp/errors";
+import { BlockJob, type JobResult } from "../qmp/jobs";
+import type { TransactionAction } from "../qmp/types";
+import type { KindDecision } from "./decide-kind";
+import { isCanopyBitmap, qemuId } from "./names";
+import type { QemuSession } from "./qemu-session";
+
+/**
+ * The replication stage: QEMU's backup job copies the disk as it was at one instant into a staging qcow2 file
+ * (only allocated data; a full copies the whole chain's view, an incremental only the clusters the bitmaps mark).
+ *
+ * Everything that fixes the point in time happens in ONE transaction, which QEMU runs with guest I/O drained:
+ * - full: create the new chain's persistent bitmap + start the backup. Separately, a write between the two
+ *   would be in neither the backup nor the bitmap, and the next incremental would miss it.
+ * - incremental: merge the bitmaps of the older layers in the range into the active layer's bitmap + start
+ *   the backup with that bitmap in `bitmap-mode: on-success`. QEMU freezes the bitmap at that instant and
+ *   records new writes in a successor; on success the successor replaces it (the copied marks are cleared
+ *   exactly, nothing written during the job is lost), on failure or cancel it is merged back (nothing is
+ *   cleared). See README-backup.md for why this beats a temporary bitmap plus a clear.
+ */
+
+const QEMU_IMG = process.env.CANOPY_QEMU_IMG ?? "qemu-img";
+
+export interface ReplicateInput {
+  session: QemuSession;
+  decision: KindDecision;
+  /** The bitmap a full creates (the new chain's); an incremental uses decision.bitmap. */
+  newBitmap: string;
+  activeLayer: string;
+  stagingFile: string;
+  virtualSize: number;
+  /** The name the file's header gets for its backing file (the previous backup), or null for a full. */
+  backingName: string | null;
+  /** Bytes per second the job may copy; 0 or undefined: as fast as it goes. */
+  speed?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+  onPointInTime?: (at: Date) => void;
+}
+
+export interface ReplicateResult {
+  pointInTime: Date;
+  warnings: string[];
+}
+
+/** A replication that did not complete; `bitmapIntact` says whether the disk's tracking is as it was before. */
+export class ReplicationError extends CanopyError {
+  constructor(
+    message: string,
+    readonly bitmapIntact: boolean,
+    readonly cancelled = false,
+  ) {
+    super("failed", message);
+    this.name = "ReplicationError";
+  }
+}
+
+export async function replicate(input: ReplicateInput): Promise<ReplicateResult> {
+  const { session, decision } = input;
+  const client = session.client;
+  const device = session.nodeOf(input.activeLayer);
+  const stageNode = qemuId("canopy-stage");
+  const jobId = qemuId("canopy-backup");
+  const bitmap = decision.kind === "full" ? input.newBitmap : decision.bitmap;
+  const warnings: string[] = [];
+
+  await createStagingFile(input.stagingFile, input.virtualSize, input.backingName);
+  // backing: null: the previous backups are not opened; the header keeps the relative name for the repository.
+  await client.execute("blockdev-add", {
+    driver: "qcow2",
+    "node-name": stageNode,
+    file: { driver: "file", filename: input.stagingFile },
+    backing: null,
+  });
+  let started = false;
+  let result: JobResult | undefined;
+  try {
+    if (input.signal?.aborted) throw new ReplicationError("the backup was cancelled before it started", true, true);
+    const backup = {
+      "job-id": jobId,
+      device,
+      target: stageNode,
+      "auto-dismiss": false,
+      ...(input.speed ? { speed: input.speed } : {}),
+    };
+    const actions: TransactionAction[] =
+      decision.kind === "full"
+        ? [
+            { type: "block-dirty-bitmap-add", data: { node: device, name: bitmap, persistent: true } },
+            { type: "blockdev-backup", data: { ...backup, sync: "full" } },
+          ]
+        : [
+            ...mergeAction(session, decision.bitmapLayers, bitmap),
+            { type: "blockdev-backup", data: { ...backup, sync: "bitmap", bitmap, "bitmap-mode": "on-success" } },
+          ];
+    try {
+      await client.execute("transaction", { actions });
+    } catch (err) {
+      if (err instanceof QmpError) throw new ReplicationError(`QEMU refused to start the backup: ${err.desc}`, true);
+      throw new ReplicationError(`starting the backup: ${(err as Error).message}`, false);
+    }
+    started = true;
+    const pointInTime = new Date();
+    input.onPointInTime?.(pointInTime);
+    try {
+      const job = await BlockJob.attach(client, jobId, {
+        signal: input.signal,
+        pollIntervalMs: 200,
+        onProgress: (p) => input.onProgress?.(p.current, p.total),
+      });
+      result = await job.done;
+    } catch (err) {
+      // The connection is gone (QEMU died, or the client was closed): what QEMU did with the bitmap is unknown.
+      throw new ReplicationError(`the backup job was lost: ${(err as Error).message}`, false);
+    }
+    if (result.outcome !== "completed") {
+      const why = result.outcome === "cancelled" ? "was cancelled" : `failed: ${result.error.desc}`;
+      // QEMU reported the end itself: with on-success the marks were merged back, so tracking is intact.
+      throw new ReplicationError(`the backup job ${why}`, true, result.outcome === "cancelled");
+    }
+    if (decision.kind === "full") warnings.push(...(await removeOtherBitmaps(session, device, bitmap)));
+    return { pointInTime, warnings };
+  } catch (err) {
+    // A full that did not complete leaves no chain: its new bitmap would only cost writes.
+    if (started && decision.kind === "full" && !client.closed) {
+      await client.execute("block-dirty-bitmap-remove", { node: device, name: bitmap }).catch(() => undefined);
+    }
+    throw err;
+  } finally {
+    // Closing the node flushes the staging file.
+    if (!client.closed) {
+      await client.execute("blockdev-del", { "node-name": stageNode }).catch((err: Error) => {
+        warnings.push(`could not close the staging node: ${err.message}`);
+      });
+    }
+  }
+}
+
+function mergeAction(session: QemuSession, layers: readonly string[], bitmap: string): TransactionAction[] {
+  const [active, ...older] = layers;
+  if (!active || older.length === 0) return [];
+  return [
+    {
+      type: "block-dirty-bitmap-merge",
+      data: {
+        node: session.nodeOf(active),
+        target: bitmap,
+        bitmaps: older.map((layer) => ({ node: session.nodeOf(layer), name: bitmap })),
+      },
+    },
+  ];
+}
+
+/**
+ * A new chain makes older chains' bitmaps useless (incrementals only continue the newest chain); they would
+ * cost a little on every guest write. Removed on the active layer only: backing layers are read-only, and a
+ * frozen bitmap costs nothing. Inconsistent ones (after a crash) can only be removed, which is what this does.
+ */
+async function removeOtherBitmaps(session: QemuSession, node: string, keep: string): Promise<string[]> {
+  const warnings: string[] = [];
+  const nodes = await session.client.execute("query-named-block-nodes", { flat: true });
+  const bitmaps = nodes.find((n) => n["node-name"] === node)?.["dirty-bitmaps"] ?? [];
+  for (const b of bitmaps) {
+    if (!b.name || b.name === keep || !isCanopyBitmap(b.name)) continue;
+    await session.client.execute("block-dirty-bitmap-remove", { node, name: b.name }).catch((err: Error) => {
+      warnings.push(`could not remove the old bitmap ${b.name}: ${err.message}`);
+    });
+  }
+  return warnings;
+}
+
+/** `-u`: the backing name is written as it is, not opened (it is only valid once the file is in its chain folder). */
+async function createStagingFile(file: string, size: number, backingName: string | null): Promise<void> {
+  const backing = backingName ? ["-u", "-b", backingName, "-F", "qcow2"] : [];
+  await run(QEMU_IMG, ["create", "-q", "-f", "qcow2", ...backing, file, String(size)], { timeoutMs: 30_000 });
+}

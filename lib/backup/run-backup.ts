@@ -1,0 +1,229 @@
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
+import path from "node:path";
+import { CanopyError } from "../errors";
+import { assertName } from "../inventory/names";
+import { withDiskLock } from "./disk-lock";
+import type { KindDecision } from "./decide-kind";
+import { updateManifest, writeManifest } from "./manifest";
+import { backupFileName, backupId, chainBitmapName, newChainId, qemuId } from "./names";
+import { inspectDisk, type InspectInput } from "./preview-backup";
+import { activeChain, attachToRunningQemu, startJobDaemon, type QemuSession } from "./qemu-session";
+import { replicate, ReplicationError } from "./replicate";
+import { chainFolder, diskBackupFolder, listChains } from "./repository";
+import { transferToRepository } from "./transfer";
+import type { BackupKind, BackupRecord, BackupStage, ChainManifest, KindReason } from "./types";
+import { verifyBackupFile } from "./verify";
+
+/**
+ * One backup of one disk, in three stages:
+ * 1. replication: QEMU's backup job copies the disk at one instant into a staging file in runDir (the disk's
+ *    own QEMU when it runs, a qemu-storage-daemon started for the job when it is stopped);
+ * 2. transfer: the staged file becomes a file of the repository (partial file, sha256, fsync, rename);
+ * 3. storage: the backup is recorded in the chain's manifest, then verified (checksum re-read, qemu-img check)
+ *    and the result recorded too.
+ *
+ * Before the job starts the chain's manifest gets an "attempt" entry; it is cleared when the backup is
+ * recorded. If anything fails after QEMU may have cleared the bitmap, the entry stays "failed" and the next
+ * backup is full: an incremental would miss what the lost backup had taken off the bitmap.
+ */
+
+export interface RunBackupInput extends InspectInput {
+  /** Folder for the staging file and, for a stopped disk, the job daemon's QMP socket. */
+  runDir: string;
+  /** Bytes per second the job may read; limits what the backup takes from a running guest. */
+  speed?: number;
+  signal?: AbortSignal;
+  onDecision?: (decision: KindDecision) => void;
+  onStage?: (stage: BackupStage) => void;
+  /** Bytes done and to do within the current stage. */
+  onProgress?: (done: number, total: number) => void;
+  /** The instant the backup's content is fixed (QEMU started the job): later guest writes are not in it. */
+  onPointInTime?: (at: Date) => void;
+}
+
+export interface RunBackupResult {
+  backup: BackupRecord;
+  chain: ChainManifest;
+  kind: BackupKind;
+  reason: KindReason;
+  reasonDetail: string;
+  /** Things that went wrong without failing the backup (e.g. the job daemon did not quit cleanly). */
+  warnings: string[];
+  timings: Record<BackupStage, number>;
+}
+
+export async function runBackup(input: RunBackupInput): Promise<RunBackupResult> {
+  assertName("disk", input.diskName);
+  return withDiskLock(input.repoRoot, input.diskName, "backup", () => backupLocked(input));
+}
+
+async function backupLocked(input: RunBackupInput): Promise<RunBackupResult> {
+  const { repoRoot, diskName: disk } = input;
+  const chainLayers = activeChain(input.layers, input.active);
+  await discardUnfinished(repoRoot, disk);
+  await mkdir(input.runDir, { recursive: true });
+
+  let session: QemuSession | undefined = input.qmp
+    ? await attachToRunningQemu(input.qmp, chainLayers, input.nodeNames)
+    : undefined;
+  const { decision, chain: previous, virtualSize } = await inspectDisk(input, session);
+  input.onDecision?.(decision);
+
+  const now = new Date();
+  const kind = decision.kind;
+  const chainId = decision.kind === "incremental" ? decision.chainId : newChainId(now);
+  const folder = chainFolder(repoRoot, disk, chainId);
+  const seq = decision.kind === "incremental" ? (previous?.backups.length ?? 0) : 0;
+  const id = backupId(chainId, seq);
+  const file = backupFileName(seq, kind);
+  const parent = decision.kind === "incremental" ? decision.parent : null;
+  const bitmap = decision.kind === "incremental" ? decision.bitmap : chainBitmapName(chainId);
+  const attempt = { id, kind, startedAt: now.toISOString(), state: "running" as const, endedAt: null, error: null };
+
+  if (decision.kind === "full") {
+    await mkdir(folder, { recursive: true });
+    await writeManifest(folder, {
+      format: "canopy-backup-chain",
+      version: 1,
+      disk,
+      chainId,
+      bitmap,
+      createdAt: now.toISOString(),
+      backups: [],
+      attempt,
+    });
+  } else {
+    await updateManifest(folder, (m) => void (m.attempt = attempt));
+  }
+
+  /** Undo what this attempt made, as far as the disk's tracking allows. */
+  const abandon = async (err: unknown, bitmapIntact: boolean): Promise<never> => {
+    if (kind === "full") {
+      // No backup in it: the chain never existed. The new bitmap was removed, or is at worst an unused one.
+      await rm(folder, { recursive: true, force: true });
+    } else {
+      await updateManifest(folder, (m) => {
+        m.attempt = bitmapIntact
+          ? null
+          : { ...attempt, state: "failed", endedAt: new Date().toISOString(), error: (err as Error).message };
+      });
+    }
+    throw err;
+  };
+
+  const timings: Record<BackupStage, number> = { replication: 0, transfer: 0, storage: 0 };
+  const warnings: string[] = [];
+  const staging = path.join(input.runDir, `${id}.qcow2`);
+  let t = performance.now();
+  let replicatedOk = false;
+  input.onStage?.("replication");
+  try {
+    session ??= await startJobDaemon(chainLayers, input.runDir, qemuId("backup"));
+    try {
+      const replicated = await replicate({
+        session,
+        decision,
+        newBitmap: bitmap,
+        activeLayer: input.active,
+        stagingFile: staging,
+        virtualSize,
+        backingName: parent?.file ?? null,
+        speed: input.speed,
+        signal: input.signal,
+        onProgress: input.onProgress,
+        onPointInTime: (at) => {
+          attempt.startedAt = at.toISOString();
+          input.onPointInTime?.(at);
+        },
+      });
+      warnings.push(...replicated.warnings);
+      replicatedOk = true;
+    } finally {
+      const trouble = await session.close();
+      if (trouble) warnings.push(trouble);
+    }
+  } catch (err) {
+    await rm(staging, { force: true });
+    // Before the job started nothing touched the bitmap; after it completed, QEMU cleared the copied marks.
+    return abandon(err, replicatedOk ? false : err instanceof ReplicationError ? err.bitmapIntact : true);
+  }
+  timings.replication = performance.now() - t;
+
+  t = performance.now();
+  input.onStage?.("transfer");
+  let transferred: Awaited<ReturnType<typeof transferToRepository>>;
+  try {
+    transferred = await transferToRepository(staging, path.join(folder, file), {
+      signal: input.signal,
+      onProgress: input.onProgress,
+    });
+  } catch (err) {
+    await rm(staging, { force: true });
+    return abandon(err, false);
+  }
+  timings.transfer = performance.now() - t;
+
+  t = performance.now();
+  input.onStage?.("storage");
+  const record: BackupRecord = {
+    id,
+    seq,
+    kind,
+    reason: decision.reason,
+    reasonDetail: decision.detail,
+    pointInTime: attempt.startedAt,
+    completedAt: new Date().toISOString(),
+    file,
+    backingFile: parent?.file ?? null,
+    parentId: parent?.id ?? null,
+    virtualSize,
+    fileSize: transferred.fileSize,
+    sha256: transferred.sha256,
+    bitmap,
+    sourceLayer: input.active,
+    sourceLayers: decision.kind === "incremental" ? decision.bitmapLayers : [input.active],
+    verify: { status: "pending", at: null, problems: [] },
+  };
+  try {
+    await updateManifest(folder, (m) => {
+      m.backups.push(record);
+      m.attempt = null;
+    });
+  } catch (err) {
+    return abandon(err, false);
+  }
+  // A verify that cannot even run leaves the record "pending": the next backup is full, which is right.
+  record.verify = await verifyBackupFile(folder, record, { signal: input.signal, onProgress: input.onProgress });
+  const chain = await updateManifest(folder, (m) => {
+    const stored = m.backups.find((b) => b.id === id);
+    if (stored) stored.verify = record.verify;
+  });
+  timings.storage = performance.now() - t;
+  if (record.verify.status !== "ok") {
+    throw new CanopyError("failed", `backup ${id} was written but failed verification: ${record.verify.problems.join("; ")}`, {
+      backupId: id,
+    });
+  }
+  return { backup: record, chain, kind, reason: decision.reason, reasonDetail: decision.detail, warnings, timings };
+}
+
+/**
+ * Leftovers of backups that never finished (the process was killed): chains holding no backup (a full that
+ * did not complete) and partial files. Only under the disk's lock, so nothing is still writing them.
+ */
+async function discardUnfinished(repoRoot: string, disk: string): Promise<void> {
+  const { chains } = await listChains(repoRoot, disk);
+  const diskFolder = diskBackupFolder(repoRoot, disk);
+  for (const chain of chains) {
+    const folder = path.join(diskFolder, chain.chainId);
+    if (chain.backups.length === 0) {
+      const doomed = path.join(diskFolder, `.deleting-${chain.chainId}`);
+      await rename(folder, doomed);
+      await rm(doomed, { recursive: true, force: true });
+      continue;
+    }
+    for (const name of await readdir(folder)) {
+      if (name.endsWith(".partial")) await rm(path.join(folder, name), { force: true });
+    }
+  }
+}

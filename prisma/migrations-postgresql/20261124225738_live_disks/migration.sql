@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Disk" ADD COLUMN     "qmpSocket" TEXT,
+ADD COLUMN     "runDir" TEXT;

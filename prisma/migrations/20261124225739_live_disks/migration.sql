@@ -1,0 +1,3 @@
+-- AlterTable
+ALTER TABLE "Disk" ADD COLUMN "qmpSocket" TEXT;
+ALTER TABLE "Disk" ADD COLUMN "runDir" TEXT;
