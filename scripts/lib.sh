@@ -80,3 +80,11 @@ start_worker() {
   node "${args[@]}" server/worker/main.ts &
   WORKER_PID=$!
 }
+
+# The demo's running disk and its stand-in guest (scripts/demo-live.ts); DEMO_PID is the writer's process.
+start_demo_live() {
+  local args
+  mapfile -t args < <(canopy_node_args)
+  node "${args[@]}" scripts/demo-live.ts &
+  DEMO_PID=$!
+}

@@ -4,6 +4,7 @@ import { createSeedRoot, isEmptyRoot } from "@/lib/demo/seed";
 import { ensureAdmin } from "@/server/auth/ensure-admin";
 import { loadConfig } from "@/server/config";
 import { scanAndRecord } from "@/server/sync-inventory";
+import { getDb } from "@/server/db";
 
 /**
  * Creates the demo storage root when the configured root is empty (and only then: an existing root is never
@@ -12,16 +13,23 @@ import { scanAndRecord } from "@/server/sync-inventory";
  */
 const { storageRoot, backupRoot } = loadConfig();
 await mkdir(backupRoot, { recursive: true });
+let demoCreated = false;
 if (await isEmptyRoot(storageRoot)) {
   await mkdir(storageRoot, { recursive: true });
   console.log(`canopy: creating the demo storage root in ${storageRoot}`);
   await createSeedRoot(storageRoot);
+  demoCreated = true;
 }
 const result = await scanAndRecord(storageRoot);
 const problems = result.disks.reduce((n, d) => n + d.problems.length, 0);
 console.log(
   `canopy: ${result.disks.length} disk(s) under ${storageRoot} (${problems} problem(s)), scanned in ${result.durationMs} ms`,
 );
+
+if (demoCreated) {
+  // The demo shows one running disk (scripts/demo-live.ts starts it).
+  await getDb().setting.upsert({ where: { key: "demo.liveDisk" }, create: { key: "demo.liveDisk", value: "vm-2" }, update: {} });
+}
 
 const admin = await ensureAdmin();
 if (admin.action === "created" && admin.generatedPassword) {

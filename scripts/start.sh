@@ -12,6 +12,7 @@ ensure_build
 PORT="${PORT:-3000}"
 HOST="${HOST:-127.0.0.1}"
 start_worker
-trap 'kill $WORKER_PID 2>/dev/null || true' EXIT INT TERM
+start_demo_live
+trap 'kill $WORKER_PID $DEMO_PID 2>/dev/null || true' EXIT INT TERM
 say "dashboard on http://$HOST:$PORT (worker pid $WORKER_PID)"
 npx --no-install next start -H "$HOST" -p "$PORT"

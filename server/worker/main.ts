@@ -3,6 +3,7 @@ import { scanAndRecord } from "../sync-inventory";
 import { loadConfig } from "../config";
 import { claimQueuedJob, resumeOrphanedJobs } from "../jobs/recover-jobs";
 import { runJob } from "../jobs/run-job";
+import { refreshLiveness } from "../live/refresh-liveness";
 
 /**
  * The job worker runs outside any web request. On start it resumes jobs left running by a process that died
@@ -36,6 +37,7 @@ async function loop(): Promise<void> {
       if (Date.now() - lastScan > SCAN_EVERY_MS) {
         lastScan = Date.now();
         await scanAndRecord(loadConfig().storageRoot);
+        for (const disk of await refreshLiveness()) log(`the daemon of ${disk} is gone: recorded as stopped`);
       }
     } catch (err) {
       log(`error: ${err instanceof Error ? err.message : String(err)}`);

@@ -36,6 +36,7 @@ export async function makeCanopyEnv(layers: SeedLayer[] = SEED_LAYERS, size?: nu
     ...process.env,
     CANOPY_STORAGE_ROOT: root,
     CANOPY_BACKUP_ROOT: path.join(dir, "backups"),
+    CANOPY_RUN_DIR: path.join(dir, "run"),
     DATABASE_URL: `file:${path.join(dir, "canopy.db")}`,
     CANOPY_WORKER_POLL_MS: "200",
   };
