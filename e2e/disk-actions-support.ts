@@ -115,6 +115,27 @@ export async function clickNode(page: Page, layer: string, modifiers: "Shift"[] 
   await node(page, layer).click({ position: { x: 24, y: 14 }, modifiers });
 }
 
+/**
+ * Waits until the graph stops moving: opening a panel narrows the canvas, and the view then pans (250 ms) to
+ * keep the selected layer clear of the edges; a click during that pan can land beside its target.
+ */
+export async function viewSettled(page: Page): Promise<void> {
+  const viewport = page.locator(".react-flow__viewport");
+  let last = await viewport.getAttribute("style");
+  await expect
+    .poll(
+      async () => {
+        await page.waitForTimeout(120);
+        const now = await viewport.getAttribute("style");
+        const still = now === last;
+        last = now;
+        return still;
+      },
+      { timeout: 5_000, intervals: [0] },
+    )
+    .toBe(true);
+}
+
 /** Opens a layer's panel with a click and runs one of its actions (by the button's data-action). */
 export async function layerAction(page: Page, layer: string, action: string): Promise<void> {
   await clickNode(page, layer);
@@ -126,6 +147,7 @@ export async function layerAction(page: Page, layer: string, action: string): Pr
 /** Picks a merge range by clicking one end and Shift+clicking the other. */
 export async function pickRange(page: Page, first: string, second: string): Promise<Locator> {
   await clickNode(page, first);
+  await viewSettled(page);
   await clickNode(page, second, ["Shift"]);
   const panel = page.getByTestId("range-panel");
   await expect(panel).toBeVisible();
@@ -150,11 +172,15 @@ export function makeBigDisk(disk: string, dataMiB: number): { writes: Record<str
     const file = path.join(dir, `${layer}.qcow2`);
     const backing = i === 0 ? [] : ["-b", `B${i - 1}.qcow2`, "-F", "qcow2"];
     execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", ...backing, file, ...(i === 0 ? ["4G"] : [])]);
-    for (const w of writes[layer]!) {
-      execFileSync("qemu-io", ["-f", "qcow2", "-c", `write -P 0x${w.pattern.toString(16)} ${w.startMiB}M ${w.lengthMiB}M`, file], {
-        stdio: "pipe",
-      });
-    }
+    // qemu-io writes at most 2 GiB per command: 512 MiB pieces.
+    const commands = writes[layer]!.flatMap((w) => {
+      const pieces: string[] = [];
+      for (let at = 0; at < w.lengthMiB; at += 512) {
+        pieces.push("-c", `write -P 0x${w.pattern.toString(16)} ${w.startMiB + at}M ${Math.min(512, w.lengthMiB - at)}M`);
+      }
+      return pieces;
+    });
+    execFileSync("qemu-io", ["-f", "qcow2", ...commands, file], { stdio: "pipe" });
     // Ordered modification times: the newest leaf (B2) becomes the disk's active layer.
     fs.utimesSync(file, now - 60 + i * 10, now - 60 + i * 10);
   });

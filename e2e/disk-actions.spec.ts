@@ -14,6 +14,7 @@ import {
   openedPlan,
   pickRange,
   seedBlocks,
+  viewSettled,
 } from "./disk-actions-support";
 
 // Operations on the disk page, by clicks and keys, each checked twice: on the page, and on the files (every
@@ -70,6 +71,13 @@ test("a layer's panel lists its actions, reachable and usable from the keyboard"
   await expect(node(page, "1B")).toContainText("On disk");
   await expect(node(page, "1B")).toContainText("Created");
   await expect(page.locator('[data-protected="true"]')).toHaveCount(0);
+
+  // Two layers on different branches make no range: the page says why instead.
+  await clickNode(page, "1C");
+  await viewSettled(page);
+  await clickNode(page, "1X", ["Shift"]);
+  await expect(page.getByTestId("range-notice")).toContainText("different branches");
+  await expect(page.getByTestId("range-panel")).toHaveCount(0);
 });
 
 test("delete the branch 1X, then merge 1A..1B down into VM1", async ({ page }) => {
@@ -116,7 +124,14 @@ test("merge up into 1C from VM1 keeps 1A for the branch 1X", async ({ page }) =>
   const disk = copyVm1("vm-1-merge-up");
   await page.goto(`/disks/${disk}`);
 
-  const range = await pickRange(page, "1C", "VM1");
+  // The other way to pick a range: "Pick merge range…" on one end, then a click on the other.
+  await layerAction(page, "1C", "range");
+  await expect(page.getByTestId("range-picking")).toContainText("Merge range from 1C");
+  await expect(node(page, "1C").locator("[data-range-mark]")).toHaveText("Range start");
+  await viewSettled(page);
+  await clickNode(page, "VM1");
+  const range = page.getByTestId("range-panel");
+  await expect(range.getByRole("heading", { level: 2 })).toHaveText("VM1 → 1C");
   await range.getByTestId("merge-up-range").click();
   const dialog = await openedPlan(page);
   await expect(dialog.getByTestId("plan-summary")).toHaveText("Merge 1A and 1B up into 1C, which will be backed by VM1");
@@ -184,16 +199,59 @@ test("revert to 1A makes a new active branch; deleting the middle layer 1B keeps
   for (const layer of ["VM1", "1A", "1C", "1X"]) expectLayerReads(disk, layer, seedBlocks(layer));
 });
 
+test("take a snapshot with a description; a protected layer is marked and its delete refused", async ({ page }) => {
+  const disk = copyVm1("vm-1-snapshot");
+  await page.goto(`/disks/${disk}`);
+
+  await layerAction(page, "1C", "snapshot");
+  let dialog = page.getByRole("dialog");
+  await expect(dialog).toHaveAccessibleName("Take a snapshot");
+  await expect(dialog.getByLabel("Name")).toBeFocused();
+  await page.keyboard.type("before upgrade");
+  await dialog.getByRole("button", { name: "Preview plan" }).click();
+  await expect(dialog.getByRole("alert")).toContainText("no spaces"); // checked before asking the server
+  await dialog.getByLabel("Name").fill("before-upgrade");
+  await dialog.getByLabel("Description").fill("Clean state before the kernel upgrade");
+  await dialog.getByRole("button", { name: "Preview plan" }).click();
+  dialog = await openedPlan(page);
+  await expect(dialog.getByTestId("plan-creates")).toHaveText(/before-upgrade/);
+  await expect(dialog.getByTestId("plan-active")).toContainText("before-upgrade");
+  await confirmAndWait(page);
+  await expect(node(page, "before-upgrade")).toHaveAttribute("data-active", "true");
+  await clickNode(page, "before-upgrade");
+  await expect(page.getByTestId("layer-details")).toContainText("Clean state before the kernel upgrade");
+
+  await layerAction(page, "1A", "protect");
+  await openedPlan(page);
+  await confirmAndWait(page);
+  await expect(node(page, "1A")).toHaveAttribute("data-protected", "true");
+  await expect(node(page, "1A")).toContainText("Protected");
+  await expect(page.locator('[data-protected="true"]')).toHaveCount(1);
+
+  // Deleting it is refused, with "unprotect first" offered as the way on.
+  await layerAction(page, "1A", "delete");
+  dialog = await openedPlan(page);
+  await expect(dialog.getByTestId("refusal-reason")).toContainText("1A is protected");
+  await dialog.getByRole("button", { name: "Plan instead: Unprotect 1A" }).click();
+  await expect(dialog.getByTestId("plan-summary")).toHaveText("Unprotect 1A");
+  await confirmAndWait(page);
+  await expect(page.locator('[data-protected="true"]')).toHaveCount(0);
+
+  expect(layerFilesOf(disk)).toEqual(["1A", "1B", "1C", "1X", "VM1", "before-upgrade"]);
+  expectLayerReads(disk, "before-upgrade", seedBlocks("1C"));
+  for (const layer of ["VM1", "1A", "1B", "1C", "1X"]) expectLayerReads(disk, layer, seedBlocks(layer));
+});
+
 test("a big merge shows its progress while it runs, then the graph updates", async ({ page }) => {
   test.setTimeout(120_000);
-  const DATA_MIB = 1536;
+  const DATA_MIB = 2048;
   const disk = "big-merge";
   const { writes } = makeBigDisk(disk, DATA_MIB);
   await page.goto(`/disks/${disk}`);
 
   await layerAction(page, "B1", "merge-down");
   const dialog = await openedPlan(page);
-  await expect(dialog.getByTestId("plan-bytes")).toContainText("1.5 GiB");
+  await expect(dialog.getByTestId("plan-bytes")).toContainText("2 GiB");
   await dialog.getByTestId("confirm-operation").click();
 
   const progress = page.getByTestId("job-progress");
@@ -206,15 +264,18 @@ test("a big merge shows its progress while it runs, then the graph updates", asy
         const state = await progress.getAttribute("data-job-state");
         if (state === "queued") return false;
         if (state !== "running") return true;
-        return Number((await bar.getAttribute("aria-valuenow")) ?? 0) > 0;
+        // The bar goes away when the job ends, possibly between the two reads.
+        const value = await bar.getAttribute("aria-valuenow", { timeout: 500 }).catch(() => "100");
+        const percent = Number(value ?? 0);
+        return percent > 0 && percent < 100;
       },
       { timeout: 30_000, intervals: [100] },
     )
     .toBe(true);
   await page.screenshot({ path: `${ARTIFACTS}/job-progress.png` });
 
-  await expect(progress).toHaveAttribute("data-job-state", "succeeded", { timeout: 120_000 });
-  await expect(progress.getByTestId("job-bytes")).toContainText("1.5 GiB of 1.5 GiB");
+  await expect(progress).toHaveAttribute("data-job-state", "succeeded", { timeout: 90_000 });
+  await expect(progress.getByTestId("job-bytes")).toContainText("2 GiB of 2 GiB");
   await expect(node(page, "B1")).toHaveCount(0);
   await expect(edge(page, "B0", "B2")).toHaveCount(1);
 

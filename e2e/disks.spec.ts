@@ -43,7 +43,7 @@ test("vm-1's tree shows its layers, the active leaf and the template", async ({ 
   // Six nodes, five parent -> child edges.
   await expect(page.locator(".react-flow__edge")).toHaveCount(5);
 
-  await page.screenshot({ path: `${ARTIFACTS}/vm-1-graph.png` });
+  await page.screenshot({ path: `${ARTIFACTS}/vm-1-tree.png` });
 });
 
 test("clicking a layer opens its details, Escape closes them, Enter opens them again", async ({ page }) => {

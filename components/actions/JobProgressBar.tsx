@@ -1,3 +1,6 @@
+"use client";
+
+import { useState } from "react";
 import type { JobView } from "@/server/actions/types";
 import { formatBytes } from "@/components/format/bytes";
 import { WarningIcon } from "@/components/ui/icons";
@@ -9,6 +12,8 @@ interface JobProgressBarProps {
   /** The plan's figure, shown until the job's own total arrives. */
   plannedBytes: number;
   job: JobView | undefined;
+  /** The job can no longer be followed (gone, or the session ended): it can only be dismissed. */
+  lost: boolean;
   /** Set when the job could not be read (server gone, session ended). */
   pollError: string | null;
   cancelling: boolean;
@@ -35,10 +40,11 @@ const STATE_STYLE: Record<JobView["state"], { box: string; bar: string; pill: st
 
 /** One job followed live: state, stage, bytes copied of the total, and its error when it fails. */
 export function JobProgressBar(props: JobProgressBarProps) {
-  const { summary, plannedBytes, job, pollError, cancelling, cancelError, onCancel, onDismiss } = props;
+  const { summary, plannedBytes, job, lost, pollError, cancelling, cancelError, onCancel, onDismiss } = props;
+  const [confirming, setConfirming] = useState(false);
   const state = job?.state ?? "queued";
   const style = STATE_STYLE[state];
-  const ended = state === "succeeded" || state === "failed" || state === "cancelled";
+  const ended = lost || state === "succeeded" || state === "failed" || state === "cancelled";
   const total = job?.progressTotal ?? plannedBytes;
   const done = Math.min(job?.progressDone ?? 0, total);
   // A job that copies nothing (snapshot, protect) or has not started has no fraction: the bar pulses instead.
@@ -58,7 +64,7 @@ export function JobProgressBar(props: JobProgressBarProps) {
           className={`rounded-full px-2 py-0.5 text-[11px] font-bold uppercase tracking-wider ${style.pill}`}
           data-testid="job-state"
         >
-          {STATE_TEXT[state]}
+          {lost && !job ? "Unknown" : STATE_TEXT[state]}
         </span>
         <span className="min-w-0 flex-1 truncate text-sm font-medium text-slate-900" title={summary}>
           {summary}
@@ -71,9 +77,24 @@ export function JobProgressBar(props: JobProgressBarProps) {
           <Button variant="ghost" onClick={onDismiss} className="-my-1">
             Dismiss
           </Button>
+        ) : cancelling || job?.cancelRequested ? (
+          <Button variant="secondary" disabled className="-my-1">
+            Cancelling…
+          </Button>
+        ) : confirming ? (
+          // A merge stopped half-way leaves part of its data copied: ask once before stopping it.
+          <span className="-my-1 flex items-center gap-1.5" role="group" aria-label="Confirm cancelling the job">
+            <span className="text-sm text-slate-700">Stop it half-way?</span>
+            <Button variant="danger" onClick={onCancel} autoFocus>
+              Yes, cancel
+            </Button>
+            <Button variant="secondary" onClick={() => setConfirming(false)}>
+              Keep running
+            </Button>
+          </span>
         ) : (
-          <Button variant="secondary" onClick={onCancel} disabled={cancelling || job?.cancelRequested} className="-my-1">
-            {cancelling || job?.cancelRequested ? "Cancelling…" : "Cancel job"}
+          <Button variant="secondary" onClick={() => setConfirming(true)} className="-my-1">
+            Cancel job
           </Button>
         )}
       </div>
@@ -89,14 +110,14 @@ export function JobProgressBar(props: JobProgressBarProps) {
           className="mt-2 h-2 overflow-hidden rounded-full bg-slate-200"
         >
           <div
-            className={`h-full rounded-full transition-[width] duration-300 ${style.bar} ${fraction === null ? "w-1/3 animate-pulse" : ""}`}
+            className={`h-full rounded-full ${style.bar} ${fraction === null ? "w-1/3 animate-pulse" : ""}`}
             style={fraction === null ? undefined : { width: `${Math.max(fraction * 100, 1)}%` }}
           />
         </div>
       )}
 
       <p aria-live="polite" className={`text-[13px] text-slate-600 ${ended ? "mt-0.5" : "mt-1.5"}`} data-testid="job-stage">
-        {stageText(job, state)}
+        {lost ? "This job can no longer be followed from here; the Jobs page lists every job." : stageText(job, state)}
       </p>
       {job?.error ? (
         <p role="alert" className="mt-1.5 flex items-start gap-1.5 text-sm text-red-800" data-testid="job-error">

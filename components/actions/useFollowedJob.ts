@@ -4,6 +4,7 @@ import { useEffect } from "react";
 import { useQueryClient } from "@tanstack/react-query";
 import { TERMINAL_JOB_STATES, type JobView } from "@/server/actions/types";
 import { useJob } from "@/components/jobs/useJob";
+import { isFinalApiError } from "@/components/api/fetch-json";
 import { diskTreeKey } from "@/components/disk-tree/useDiskTree";
 import { readableError } from "./operation-client";
 
@@ -17,11 +18,14 @@ export function useFollowedJob(disk: string, jobId: string | null) {
   const client = useQueryClient();
   const query = useJob(jobId);
   const job = jobId && query.data?.id === jobId ? query.data : undefined;
-  const ended = job ? isTerminal(job.state) : false;
+  // A job the server no longer knows (404) or may not show (401) will never report an end: stop waiting for it,
+  // or the disk's actions would stay disabled until a reload.
+  const lost = jobId !== null && isFinalApiError(query.error);
+  const ended = (job ? isTerminal(job.state) : false) || lost;
 
   useEffect(() => {
     if (ended) void client.invalidateQueries({ queryKey: diskTreeKey(disk) });
   }, [client, disk, ended, jobId]);
 
-  return { job, ended, pollError: query.error ? readableError(query.error) : null };
+  return { job, ended, lost, pollError: query.error ? readableError(query.error) : null };
 }

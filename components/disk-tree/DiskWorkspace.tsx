@@ -48,6 +48,7 @@ export function DiskWorkspace({ initialTree }: { initialTree: DiskTreeView }) {
           summary={tracked.summary}
           plannedBytes={tracked.bytesToMove}
           job={followed.job}
+          lost={followed.lost}
           pollError={followed.pollError}
           cancelling={cancel.isPending}
           cancelError={cancel.isError ? readableError(cancel.error) : null}

@@ -24,6 +24,7 @@ export { decideKind } from "./decide-kind";
 export type { DecideKindInput, FullReason, KindDecision } from "./decide-kind";
 
 export { runBackup } from "./run-backup";
+export { ReplicationError } from "./replicate";
 export type { RunBackupInput, RunBackupResult } from "./run-backup";
 export { previewBackup } from "./preview-backup";
 export type { BackupPreview, InspectInput } from "./preview-backup";

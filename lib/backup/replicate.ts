@@ -18,7 +18,7 @@ import type { QemuSession } from "./qemu-session";
  *   the backup with that bitmap in `bitmap-mode: on-success`. QEMU freezes the bitmap at that instant and
  *   records new writes in a successor; on success the successor replaces it (the copied marks are cleared
  *   exactly, nothing written during the job is lost), on failure or cancel it is merged back (nothing is
- *   cleared). See README-backup.md for why this beats a temporary bitmap plus a clear.
+ *   cleared). See README.md here for why this beats a temporary bitmap plus a clear.
  */
 
 const QEMU_IMG = process.env.CANOPY_QEMU_IMG ?? "qemu-img";
@@ -29,10 +29,8 @@ export interface ReplicateInput {
   /** The bitmap a full creates (the new chain's); an incremental uses decision.bitmap. */
   newBitmap: string;
   activeLayer: string;
+  /** An empty qcow2 of the disk's size, made by createStagingFile. */
   stagingFile: string;
-  virtualSize: number;
-  /** The name the file's header gets for its backing file (the previous backup), or null for a full. */
-  backingName: string | null;
   /** Bytes per second the job may copy; 0 or undefined: as fast as it goes. */
   speed?: number;
   signal?: AbortSignal;
@@ -66,7 +64,6 @@ export async function replicate(input: ReplicateInput): Promise<ReplicateResult>
   const bitmap = decision.kind === "full" ? input.newBitmap : decision.bitmap;
   const warnings: string[] = [];
 
-  await createStagingFile(input.stagingFile, input.virtualSize, input.backingName);
   // backing: null: the previous backups are not opened; the header keeps the relative name for the repository.
   await client.execute("blockdev-add", {
     driver: "qcow2",
@@ -171,8 +168,11 @@ async function removeOtherBitmaps(session: QemuSession, node: string, keep: stri
   return warnings;
 }
 
-/** `-u`: the backing name is written as it is, not opened (it is only valid once the file is in its chain folder). */
-async function createStagingFile(file: string, size: number, backingName: string | null): Promise<void> {
+/**
+ * The job's target. `-u`: the backing name (the previous backup) is written as it is, not opened: it is only
+ * valid once the file is in its chain folder, and the job opens the target alone (`backing: null`).
+ */
+export async function createStagingFile(file: string, size: number, backingName: string | null): Promise<void> {
   const backing = backingName ? ["-u", "-b", backingName, "-F", "qcow2"] : [];
   await run(QEMU_IMG, ["create", "-q", "-f", "qcow2", ...backing, file, String(size)], { timeoutMs: 30_000 });
 }

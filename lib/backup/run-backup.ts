@@ -4,12 +4,13 @@ import { CanopyError } from "../errors";
 import { assertName } from "../inventory/names";
 import { withDiskLock } from "./disk-lock";
 import type { KindDecision } from "./decide-kind";
-import { updateManifest, writeManifest } from "./manifest";
-import { backupFileName, backupId, chainBitmapName, newChainId, qemuId } from "./names";
+import { openAttempt } from "./attempt";
+import { updateManifest } from "./manifest";
+import { qemuId } from "./names";
 import { inspectDisk, type InspectInput } from "./preview-backup";
 import { activeChain, attachToRunningQemu, startJobDaemon, type QemuSession } from "./qemu-session";
-import { replicate, ReplicationError } from "./replicate";
-import { chainFolder, diskBackupFolder, listChains } from "./repository";
+import { createStagingFile, replicate, ReplicationError } from "./replicate";
+import { diskBackupFolder, listChains } from "./repository";
 import { transferToRepository } from "./transfer";
 import type { BackupKind, BackupRecord, BackupStage, ChainManifest, KindReason } from "./types";
 import { verifyBackupFile } from "./verify";
@@ -69,47 +70,8 @@ async function backupLocked(input: RunBackupInput): Promise<RunBackupResult> {
   const { decision, chain: previous, virtualSize } = await inspectDisk(input, session);
   input.onDecision?.(decision);
 
-  const now = new Date();
-  const kind = decision.kind;
-  const chainId = decision.kind === "incremental" ? decision.chainId : newChainId(now);
-  const folder = chainFolder(repoRoot, disk, chainId);
-  const seq = decision.kind === "incremental" ? (previous?.backups.length ?? 0) : 0;
-  const id = backupId(chainId, seq);
-  const file = backupFileName(seq, kind);
-  const parent = decision.kind === "incremental" ? decision.parent : null;
-  const bitmap = decision.kind === "incremental" ? decision.bitmap : chainBitmapName(chainId);
-  const attempt = { id, kind, startedAt: now.toISOString(), state: "running" as const, endedAt: null, error: null };
-
-  if (decision.kind === "full") {
-    await mkdir(folder, { recursive: true });
-    await writeManifest(folder, {
-      format: "canopy-backup-chain",
-      version: 1,
-      disk,
-      chainId,
-      bitmap,
-      createdAt: now.toISOString(),
-      backups: [],
-      attempt,
-    });
-  } else {
-    await updateManifest(folder, (m) => void (m.attempt = attempt));
-  }
-
-  /** Undo what this attempt made, as far as the disk's tracking allows. */
-  const abandon = async (err: unknown, bitmapIntact: boolean): Promise<never> => {
-    if (kind === "full") {
-      // No backup in it: the chain never existed. The new bitmap was removed, or is at worst an unused one.
-      await rm(folder, { recursive: true, force: true });
-    } else {
-      await updateManifest(folder, (m) => {
-        m.attempt = bitmapIntact
-          ? null
-          : { ...attempt, state: "failed", endedAt: new Date().toISOString(), error: (err as Error).message };
-      });
-    }
-    throw err;
-  };
+  const a = await openAttempt(repoRoot, disk, decision, previous, new Date());
+  const { folder, id, file, parent, bitmap } = a;
 
   const timings: Record<BackupStage, number> = { replication: 0, transfer: 0, storage: 0 };
   const warnings: string[] = [];
@@ -118,7 +80,17 @@ async function backupLocked(input: RunBackupInput): Promise<RunBackupResult> {
   let replicatedOk = false;
   input.onStage?.("replication");
   try {
-    session ??= await startJobDaemon(chainLayers, input.runDir, qemuId("backup"));
+    // The daemon's start-up and the staging file's creation are independent: overlap them.
+    const [opened, staged] = await Promise.allSettled([
+      session ?? startJobDaemon(chainLayers, input.runDir, qemuId("backup")),
+      createStagingFile(staging, virtualSize, parent?.file ?? null),
+    ]);
+    if (opened.status === "rejected") throw opened.reason;
+    session = opened.value;
+    if (staged.status === "rejected") {
+      await session.close();
+      throw staged.reason;
+    }
     try {
       const replicated = await replicate({
         session,
@@ -126,13 +98,11 @@ async function backupLocked(input: RunBackupInput): Promise<RunBackupResult> {
         newBitmap: bitmap,
         activeLayer: input.active,
         stagingFile: staging,
-        virtualSize,
-        backingName: parent?.file ?? null,
         speed: input.speed,
         signal: input.signal,
         onProgress: input.onProgress,
         onPointInTime: (at) => {
-          attempt.startedAt = at.toISOString();
+          a.attempt.startedAt = at.toISOString();
           input.onPointInTime?.(at);
         },
       });
@@ -145,7 +115,7 @@ async function backupLocked(input: RunBackupInput): Promise<RunBackupResult> {
   } catch (err) {
     await rm(staging, { force: true });
     // Before the job started nothing touched the bitmap; after it completed, QEMU cleared the copied marks.
-    return abandon(err, replicatedOk ? false : err instanceof ReplicationError ? err.bitmapIntact : true);
+    return a.abandon(err, replicatedOk ? false : err instanceof ReplicationError ? err.bitmapIntact : true);
   }
   timings.replication = performance.now() - t;
 
@@ -159,7 +129,7 @@ async function backupLocked(input: RunBackupInput): Promise<RunBackupResult> {
     });
   } catch (err) {
     await rm(staging, { force: true });
-    return abandon(err, false);
+    return a.abandon(err, false);
   }
   timings.transfer = performance.now() - t;
 
@@ -167,11 +137,11 @@ async function backupLocked(input: RunBackupInput): Promise<RunBackupResult> {
   input.onStage?.("storage");
   const record: BackupRecord = {
     id,
-    seq,
-    kind,
+    seq: a.seq,
+    kind: decision.kind,
     reason: decision.reason,
     reasonDetail: decision.detail,
-    pointInTime: attempt.startedAt,
+    pointInTime: a.attempt.startedAt,
     completedAt: new Date().toISOString(),
     file,
     backingFile: parent?.file ?? null,
@@ -190,7 +160,7 @@ async function backupLocked(input: RunBackupInput): Promise<RunBackupResult> {
       m.attempt = null;
     });
   } catch (err) {
-    return abandon(err, false);
+    return a.abandon(err, false);
   }
   // A verify that cannot even run leaves the record "pending": the next backup is full, which is right.
   record.verify = await verifyBackupFile(folder, record, { signal: input.signal, onProgress: input.onProgress });
@@ -204,7 +174,7 @@ async function backupLocked(input: RunBackupInput): Promise<RunBackupResult> {
       backupId: id,
     });
   }
-  return { backup: record, chain, kind, reason: decision.reason, reasonDetail: decision.detail, warnings, timings };
+  return { backup: record, chain, kind: decision.kind, reason: decision.reason, reasonDetail: decision.detail, warnings, timings };
 }
 
 /**

@@ -1,5 +1,6 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
+import { CanopyError } from "../errors";
 import { readQcow2Header } from "../qcow2/header";
 import * as img from "../qemu/img";
 import { withDiskLock } from "./disk-lock";
@@ -68,7 +69,9 @@ export async function verifyChain(input: {
 }): Promise<ChainVerifyReport> {
   const folder = chainFolder(input.repoRoot, input.disk, input.chainId);
   return withDiskLock(input.repoRoot, input.disk, "verify", async () => {
-    const manifest = await readManifest(folder);
+    const manifest = await readManifest(folder).catch((err: NodeJS.ErrnoException) => {
+      throw err.code === "ENOENT" ? new CanopyError("not-found", `disk ${input.disk} has no backup chain ${input.chainId}`) : err;
+    });
     const total = manifest.backups.reduce((sum, b) => sum + b.fileSize, 0);
     let before = 0;
     const results: ChainVerifyReport["backups"] = [];

@@ -5,6 +5,9 @@ import { scanStorageRoot } from "../inventory/scan";
 import { ProcessError } from "../proc/run";
 import * as img from "../qemu/img";
 import type { PlanStep } from "./types";
+import { readQcow2Header } from "../qcow2/header";
+import { handOverBitmapsOffline } from "../backup/hand-over-bitmaps";
+import { mergeBitmapsBeforeCommit, mergeBitmapsBeforePull } from "../backup/merge-bitmaps";
 
 /**
  * Runs one plan step against the files. Every step is safe to run again after a crash: re-creating an overlay
@@ -47,22 +50,34 @@ export async function executeStep(step: PlanStep, ctx: StepContext): Promise<voi
   const data = { signal: ctx.signal, onProgress: ctx.onProgress };
   switch (step.kind) {
     case "create-overlay":
-      return retryWhileLocked(() =>
+      await retryWhileLocked(() =>
         img.create(file(step.layer), { backing: backingName(ctx, step.layer, step.backing), backingFormat: "qcow2" }),
       );
-    case "commit":
+      if (step.handOverBitmaps) await handOverBitmapsOffline(file(step.backing), file(step.layer), { signal: ctx.signal });
+      return;
+    case "commit": {
+      // The merged layers' dirty bitmaps go into the base first, or the next incremental backup would miss
+      // the writes they tracked.
+      const merged = await chainBetween(file(step.top), file(step.base));
+      const baseBecomesActive = !(await isBackingOfAny(ctx, file(step.top)));
+      await mergeBitmapsBeforeCommit({ base: file(step.base), merged: [...merged].reverse(), baseBecomesActive, signal: ctx.signal });
       return retryWhileLocked(() => img.commit(file(step.top), file(step.base), data));
+    }
     case "repoint":
       return retryWhileLocked(() =>
         img.rebase(file(step.layer), step.backing ? backingName(ctx, step.layer, step.backing) : null, { pull: false }),
       );
-    case "pull":
+    case "pull": {
+      const top = file(step.layer);
+      const pulled = (await chainBetween(top, step.backing ? file(step.backing) : null)).slice(1);
+      await mergeBitmapsBeforePull({ top, pulled: [...pulled].reverse(), signal: ctx.signal });
       return retryWhileLocked(() =>
         img.rebase(file(step.layer), step.backing ? backingName(ctx, step.layer, step.backing) : null, {
           pull: true,
           ...data,
         }),
       );
+    }
     case "delete-file":
       await assertNothingDependsOn(ctx.root, file(step.layer));
       await unlink(file(step.layer)).catch((e: NodeJS.ErrnoException) => {
@@ -76,6 +91,29 @@ export async function executeStep(step: PlanStep, ctx: StepContext): Promise<voi
     case "set-description":
       return ctx.effects.setDescription(step.layer, step.description);
   }
+}
+
+/**
+ * The files from `top` down its backing chain, stopping before `base` (or at the chain's end), top first:
+ * read from the headers, as the chain is on disk right now.
+ */
+async function chainBetween(top: string, base: string | null): Promise<string[]> {
+  const out: string[] = [];
+  for (let cur: string | null = top; cur && cur !== base && !out.includes(cur); ) {
+    out.push(cur);
+    const h = await readQcow2Header(cur);
+    cur = h.backingFile ? path.resolve(path.dirname(cur), h.backingFile) : null;
+  }
+  return out;
+}
+
+/** Whether any layer of the disk is backed by `target` (if none, `target` is a leaf). */
+async function isBackingOfAny(ctx: StepContext, target: string): Promise<boolean> {
+  for (const f of ctx.files.values()) {
+    const h = await readQcow2Header(f).catch(() => null);
+    if (h?.backingFile && path.resolve(path.dirname(f), h.backingFile) === target) return true;
+  }
+  return false;
 }
 
 /**

@@ -31,7 +31,8 @@ export function planSnapshot(state: DiskState, name: string, description: string
   const plan = emptyPlan(state, "snapshot", { name, ...(description ? { description } : {}) });
   plan.summary = `Snapshot ${active}: freeze it and write to a new layer ${name} on top`;
   plan.steps.push(
-    { kind: "create-overlay", layer: name, backing: active },
+    // Backups' dirty bitmaps must follow the writes to the new layer.
+    { kind: "create-overlay", layer: name, backing: active, handOverBitmaps: true },
     { kind: "set-description", layer: name, description },
     { kind: "set-active", layer: name },
   );

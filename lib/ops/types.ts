@@ -18,7 +18,7 @@ export type OperationKind =
 /** One file-level action. Every step can be run again after a crash and ends in the same state. */
 export type PlanStep =
   /** Create an empty qcow2 overlay `layer` backed by `backing`. */
-  | { kind: "create-overlay"; layer: string; backing: string }
+  | { kind: "create-overlay"; layer: string; backing: string; handOverBitmaps?: boolean }
   /** `qemu-img commit -b base top`: the data of every layer above base up to top goes into base. */
   | { kind: "commit"; top: string; base: string; bytes: number }
   /** `qemu-img rebase -u`: point `layer` at `backing` without copying (its content is already there). */

@@ -58,7 +58,7 @@ describe("backup of a running disk", () => {
         repoRoot: disk.repo,
         runDir: disk.runDir,
         // A second or more per backup: long enough for the writer to land in the middle of the job.
-        speed: 4 * MiB,
+        speed: 2 * MiB,
         onPointInTime: () => {
           during = writeNbd(vm.uri, randomWrites(200 + round, 8, 64)).then(() => void (writerDone = performance.now()));
         },

@@ -1,10 +1,13 @@
+import { readdir } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { importRepository } from "@/lib/backup/repository";
+import { previewBackup } from "@/lib/backup/preview-backup";
+import { importRepository, listChains } from "@/lib/backup/repository";
 import { runBackup, type RunBackupInput } from "@/lib/backup/run-backup";
 import type { BackupStage } from "@/lib/backup/types";
 import { verifyChain } from "@/lib/backup/verify";
 import { readQcow2Header } from "@/lib/qcow2/header";
+import { CanopyError } from "@/lib/errors";
 import {
   bitmapsOf,
   captureOffline,
@@ -13,6 +16,7 @@ import {
   MiB,
   randomWrites,
   writeOffline,
+  serveDisk,
   type BackupTestDisk,
 } from "../support/backup-disk";
 
@@ -40,6 +44,7 @@ describe("backup of a stopped disk", () => {
     const kinds: string[] = [];
     for (let round = 0; round < 4; round++) {
       if (round > 0) await writeOffline(disk.file("base"), randomWrites(round, 12, 64));
+      const preview = await previewBackup(input(disk, layers));
       const stages: BackupStage[] = [];
       let capture = "";
       const result = await runBackup(
@@ -52,6 +57,7 @@ describe("backup of a stopped disk", () => {
       await captureOffline(disk.file("base"), capture);
       captures[result.backup.id] = capture;
       kinds.push(`${result.kind}:${result.reason}`);
+      expect(preview.decision).toMatchObject({ kind: result.kind, reason: result.reason });
       expect(stages).toEqual(["replication", "transfer", "storage"]);
       expect(result.backup.verify.status).toBe("ok");
       expect(result.warnings).toEqual([]);
@@ -95,5 +101,21 @@ describe("backup of a stopped disk", () => {
     const { rename } = await import("node:fs/promises");
     await rename(disk.repo, moved);
     await expectRestoresTo({ ...disk, repo: moved }, second.backup.id, capture);
+  }, LONG);
+
+  it("refuses, leaving nothing behind, when another process holds the disk (a VM running without its QMP client)", async () => {
+    const disk = await makeBackupTestDisk();
+    const layers = await disk.layers();
+    const vm = await serveDisk(disk, ["base"]);
+    try {
+      const err = await runBackup(input(disk, layers)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(CanopyError);
+      expect((err as CanopyError).code).toBe("busy");
+      expect((err as CanopyError).message).toMatch(/QMP/);
+    } finally {
+      await vm.stop();
+    }
+    expect(await listChains(disk.repo, disk.disk)).toEqual({ chains: [], problems: [] });
+    expect(await readdir(disk.runDir)).toEqual([]);
   }, LONG);
 });

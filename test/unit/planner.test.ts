@@ -130,7 +130,7 @@ describe("delete", () => {
 describe("snapshot, revert, flatten", () => {
   it("snapshots onto the active layer", () => {
     const plan = planSnapshot(seed(false), "1D", "before upgrade");
-    expect(plan.steps[0]).toEqual({ kind: "create-overlay", layer: "1D", backing: "1C" });
+    expect(plan.steps[0]).toEqual({ kind: "create-overlay", layer: "1D", backing: "1C", handOverBitmaps: true });
     expect(plan.activeAfter).toBe("1D");
     expect(() => planSnapshot(seed(false), "1A", null)).toThrow(/already has a layer/);
     expect(() => planSnapshot(seed(false), "../x", null)).toThrow(/not a valid/);
