@@ -15,7 +15,12 @@ export const STORAGE = path.join(DATA_DIR, "storage");
 export const ARTIFACTS = "e2e/artifacts";
 
 /** The same environment the server and its worker run with, so the CLI writes to the same database. */
-const cliEnv = { ...process.env, CANOPY_STORAGE_ROOT: STORAGE, DATABASE_URL: `file:${path.join(DATA_DIR, "canopy.db")}` };
+const cliEnv = {
+  ...process.env,
+  CANOPY_STORAGE_ROOT: STORAGE,
+  CANOPY_RUN_DIR: path.join(DATA_DIR, "run"),
+  DATABASE_URL: `file:${path.join(DATA_DIR, "canopy.db")}`,
+};
 
 /** Records a disk folder in the database now (`canopy tree`), rather than waiting for the worker's rescan. */
 export function registerDisk(disk: string): void {

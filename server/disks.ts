@@ -46,6 +46,7 @@ function toTreeView(disk: NonNullable<DiskRow>): DiskTreeView {
     layers: orderForDisplay(layers),
     problems: JSON.parse(disk.problems) as Problem[],
     scannedAt: disk.scannedAt.toISOString(),
+    status: disk.status === "running" ? "running" : "stopped",
   };
 }
 

@@ -25,6 +25,15 @@ export function DiskTreeHeader({ tree }: { tree: DiskTreeView }) {
       title={tree.name}
       aside={
         <>
+          <Stat label="Status" title={tree.status === "running" ? "A QEMU process holds the active layer; operations go through QMP, live" : "No process holds the disk; operations use qemu-img"}>
+            <span
+              data-testid="disk-status"
+              className={tree.status === "running" ? "inline-flex items-center gap-1.5 text-emerald-700" : "text-slate-600"}
+            >
+              {tree.status === "running" ? <span className="size-2 animate-pulse rounded-full bg-emerald-500" aria-hidden /> : null}
+              {tree.status === "running" ? "Running" : "Stopped"}
+            </span>
+          </Stat>
           <Stat label="Active layer">
             {tree.activeLayer ? (
               <span className="font-mono text-emerald-700">{tree.activeLayer}</span>

@@ -23,6 +23,8 @@ export interface DiskTreeView {
   layers: LayerView[];
   problems: Problem[];
   scannedAt: string;
+  /** Running: a QEMU process (a VM, or Canopy's daemon) holds the active layer, and operations go through it. */
+  status?: "running" | "stopped";
 }
 
 export interface DiskSummary {
