@@ -16,6 +16,12 @@ import { describeStep } from "@/lib/ops/describe-step";
 /** Also how quickly a cancel request reaches the running qemu-img. */
 const HEARTBEAT_MS = 250;
 const PROGRESS_WRITE_MS = 250;
+/**
+ * Bytes per second a live block job may copy (CANOPY_LIVE_JOB_SPEED; unset: unlimited): a cap keeps a big merge
+ * from starving the guest's own I/O. It must stay above the guest's write rate, or an active commit never
+ * catches up.
+ */
+const LIVE_JOB_SPEED = Number(process.env.CANOPY_LIVE_JOB_SPEED ?? 0) || undefined;
 
 export type JobOutcome = "succeeded" | "failed" | "cancelled";
 
@@ -87,7 +93,13 @@ export async function runJob(jobId: string): Promise<JobOutcome> {
       try {
         if (!live) await executeStep(step, ctx);
         else {
-          const liveCtx: LiveStepContext = { ...ctx, qmp: live.qmp, target: live.target, jobId: blockJobId(jobId, row.index) };
+          const liveCtx: LiveStepContext = {
+            ...ctx,
+            qmp: live.qmp,
+            target: live.target,
+            jobId: blockJobId(jobId, row.index),
+            speed: LIVE_JOB_SPEED,
+          };
           if (interrupted) {
             const states = job.steps.map((s) => (s.index < row.index ? "done" : "pending") as StepState);
             states[row.index] = "running";

@@ -75,3 +75,48 @@ describe("operations on a running disk, through the CLI", () => {
     expect(vm1.activeLayer).toBe("after-crash");
   });
 });
+
+describe("a worker killed during a live merge", () => {
+  it("is resumed by the next worker, which finds the block job still running in QEMU and follows it", async () => {
+    const { withoutLayers } = await import("../support/canopy-env");
+    const layers = withoutLayers(["1X"]);
+    const c = (env = await makeCanopyEnv(layers));
+    c.env.CANOPY_LIVE_JOB_SPEED = String(1024 * 1024); // 6 MiB to copy: several seconds, so the kill lands mid-copy
+    const before = seedContent(layers, undefined, "vm-1");
+    expect((await c.cli("start", "vm-1")).code).toBe(0);
+    const queued = await c.cli("merge-down", "vm-1", "--top", "1B", "--base", "VM1", "--background", "--json");
+    const jobId: string = queued.json.job.id;
+    const Database = (await import("better-sqlite3")).default;
+    const db = new Database(c.env.DATABASE_URL!.replace(/^file:/, ""), { readonly: true });
+    const step = () => db.prepare("SELECT state FROM JobStep WHERE jobId = ? AND name = 'commit'").get(jobId) as { state: string };
+    const job = () => db.prepare("SELECT state, error FROM Job WHERE id = ?").get(jobId) as { state: string; error: string | null };
+    const until = async (what: string, ok: () => boolean, ms = 60_000) => {
+      const end = Date.now() + ms;
+      while (!ok()) {
+        if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    try {
+      const first = c.startWorker();
+      await until("the commit to start", () => step().state === "running");
+      await new Promise((r) => setTimeout(r, 1_000));
+      first.kill("SIGKILL");
+      await first.exited;
+      expect(step().state).toBe("running");
+      const second = c.startWorker();
+      try {
+        await until("the job to end", () => job().state !== "running", 120_000);
+      } finally {
+        second.kill("SIGTERM");
+        await second.exited;
+      }
+      expect(job()).toEqual({ state: "succeeded", error: null });
+    } finally {
+      db.close();
+    }
+    expect((await c.cli("stop", "vm-1")).code).toBe(0);
+    expect(await parentsOf(c.root, "vm-1")).toEqual({ Base: null, VM1: "Base", "1C": "VM1" });
+    await expectLayerContent(c.root, "vm-1", { Base: before.Base!, VM1: before["1B"]!, "1C": before["1C"]! }, { exactly: true });
+  });
+});
