@@ -25,6 +25,12 @@ export function DiskTreeHeader({ tree }: { tree: DiskTreeView }) {
       title={tree.name}
       aside={
         <>
+          <Link
+            href={`/disks/${encodeURIComponent(tree.name)}/backups`}
+            className="rounded-md bg-white px-3 py-2 text-sm font-medium text-sky-700 ring-1 ring-inset ring-slate-300 hover:bg-slate-50"
+          >
+            Backups
+          </Link>
           <Stat label="Status" title={tree.status === "running" ? "A QEMU process holds the active layer; operations go through QMP, live" : "No process holds the disk; operations use qemu-img"}>
             <span
               data-testid="disk-status"

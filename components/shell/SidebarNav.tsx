@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { usePathname } from "next/navigation";
-import { ActivityIcon, AuditIcon, DiskIcon } from "@/components/ui/icons";
+import { ActivityIcon, AuditIcon, DiskIcon, LockIcon } from "@/components/ui/icons";
 import type { ComponentType } from "react";
 
 interface NavItem {
@@ -16,6 +16,7 @@ interface NavItem {
 const NAV: NavItem[] = [
   { href: "/", label: "Disks", icon: DiskIcon, matches: ["/disks"] },
   { href: "/jobs", label: "Jobs", icon: ActivityIcon, matches: [] },
+  { href: "/backups/policy", label: "Backup policy", icon: LockIcon, matches: ["/backups"] },
   { href: "/audit", label: "Audit log", icon: AuditIcon, matches: [] },
 ];
 

@@ -9,6 +9,10 @@ interface ConfirmDialogProps {
   /** "danger" for things that cannot be undone. */
   tone?: "danger" | "primary";
   busy?: boolean;
+  /** The confirm button cannot be used (e.g. the action is refused), without the "Working…" of busy. */
+  disabled?: boolean;
+  /** The safe button's label ("Keep it" by default). */
+  cancelLabel?: string;
   /** Shown above the buttons when the confirmed action failed. */
   error?: string | null;
   onConfirm: () => void;
@@ -19,7 +23,7 @@ interface ConfirmDialogProps {
  * "Are you sure?" on the native <dialog>: showModal() makes the page behind inert, Escape closes, and focus
  * starts on the safe button and returns to the opener afterwards.
  */
-export function ConfirmDialog({ title, children, confirmLabel, tone = "danger", busy, error, onConfirm, onClose }: ConfirmDialogProps) {
+export function ConfirmDialog({ title, children, confirmLabel, tone = "danger", busy, disabled, cancelLabel = "Keep it", error, onConfirm, onClose }: ConfirmDialogProps) {
   const ref = useRef<HTMLDialogElement>(null);
   const onCloseRef = useRef(onClose);
   onCloseRef.current = onClose;
@@ -69,13 +73,13 @@ export function ConfirmDialog({ title, children, confirmLabel, tone = "danger", 
           onClick={onClose}
           className="rounded-md bg-white px-3 py-1.5 text-sm font-medium text-slate-800 ring-1 ring-inset ring-slate-300 hover:bg-slate-50 focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500"
         >
-          Keep it
+          {cancelLabel}
         </button>
         <button
           type="button"
           onClick={onConfirm}
-          disabled={busy}
-          className={`rounded-md px-3 py-1.5 text-sm font-medium focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500 disabled:cursor-wait disabled:opacity-60 ${confirmClass}`}
+          disabled={busy || disabled}
+          className={`rounded-md px-3 py-1.5 text-sm font-medium focus-visible:outline-2 focus-visible:outline-offset-2 focus-visible:outline-indigo-500 ${busy ? "disabled:cursor-wait" : "disabled:cursor-not-allowed"} disabled:opacity-60 ${confirmClass}`}
         >
           {busy ? "Working…" : confirmLabel}
         </button>

@@ -2,6 +2,8 @@ import "server-only";
 import { CanopyError } from "@/lib/errors";
 import type { Plan } from "@/lib/ops/types";
 import { getDb } from "../db";
+import type { Prisma } from "../generated/prisma/client";
+import { retryWhenBusy } from "../db-retry";
 
 export interface CreateJobInput {
   disk: string;
@@ -17,42 +19,58 @@ export interface CreateJobInput {
  * race: the second insert fails and is reported as busy.
  */
 export async function createJob({ disk, plan, requestedBy, claimNow }: CreateJobInput): Promise<string> {
-  const db = getDb();
-  const row = await db.disk.findUnique({ where: { name: disk } });
+  const row = await getDb().disk.findUnique({ where: { name: disk } });
   if (!row) throw new CanopyError("not-found", `no disk named "${disk}"`);
-  try {
-    return await db.$transaction(async (tx) => {
-      const held = await tx.diskLock.findUnique({ where: { diskId: row.id }, include: { job: true } });
-      if (held) throw busy(disk, held.job);
-      const now = new Date();
-      const job = await tx.job.create({
-        data: {
-          diskId: row.id,
-          kind: plan.operation,
-          state: claimNow ? "running" : "queued",
-          params: JSON.stringify(plan.params),
-          plan: JSON.stringify(plan),
-          progressTotal: BigInt(plan.bytesToMove),
-          requestedBy,
-          ...(claimNow ? { workerPid: process.pid, startedAt: now, heartbeatAt: now } : {}),
-          steps: {
-            create: plan.steps.map((s, index) => ({ index, name: s.kind, state: "pending", detail: JSON.stringify(s) })),
-          },
+  const now = new Date();
+  return createLockedJob(disk, row.id, (tx) =>
+    tx.job.create({
+      data: {
+        diskId: row.id,
+        kind: plan.operation,
+        state: claimNow ? "running" : "queued",
+        params: JSON.stringify(plan.params),
+        plan: JSON.stringify(plan),
+        progressTotal: BigInt(plan.bytesToMove),
+        requestedBy,
+        ...(claimNow ? { workerPid: process.pid, startedAt: now, heartbeatAt: now } : {}),
+        steps: {
+          create: plan.steps.map((s, index) => ({ index, name: s.kind, state: "pending", detail: JSON.stringify(s) })),
         },
-      });
-      await tx.diskLock.create({ data: { diskId: row.id, jobId: job.id } });
-      return job.id;
-    });
+      },
+    }),
+  );
+}
+
+/**
+ * Creates a job and takes the disk's lock for it in one transaction, or refuses with the job that holds it.
+ * Every kind of job (tree operations, backups, restores) goes through here.
+ */
+export async function createLockedJob(
+  disk: string,
+  diskId: string,
+  insert: (tx: Prisma.TransactionClient) => Promise<{ id: string }>,
+): Promise<string> {
+  const db = getDb();
+  try {
+    return await retryWhenBusy(() =>
+      db.$transaction(async (tx) => {
+        const held = await tx.diskLock.findUnique({ where: { diskId }, include: { job: true } });
+        if (held) throw busy(disk, held.job);
+        const job = await insert(tx);
+        await tx.diskLock.create({ data: { diskId, jobId: job.id } });
+        return job.id;
+      }),
+    );
   } catch (err) {
     if (err instanceof CanopyError) throw err;
     // A concurrent request took the lock between our read and our insert (unique constraint).
-    const held = await db.diskLock.findUnique({ where: { diskId: row.id }, include: { job: true } });
+    const held = await db.diskLock.findUnique({ where: { diskId }, include: { job: true } });
     if (held) throw busy(disk, held.job);
     throw err;
   }
 }
 
-function busy(disk: string, job: { id: string; kind: string; state: string }): CanopyError {
+export function busy(disk: string, job: { id: string; kind: string; state: string }): CanopyError {
   return new CanopyError(
     "busy",
     `disk "${disk}" is busy: job ${job.id} (${job.kind}) is ${job.state}; wait for it to finish or cancel it`,

@@ -1,6 +1,6 @@
 import "server-only";
 import { getDb } from "../db";
-import { runJob } from "./run-job";
+import { runAnyJob } from "./run-any-job";
 
 /** A heartbeat older than this means the process running the job is gone (killed, crashed, machine restarted). */
 export const STALE_AFTER_MS = 10_000;
@@ -42,7 +42,7 @@ export async function claimQueuedJob(): Promise<string | null> {
 export async function resumeOrphanedJobs(log: (line: string) => void): Promise<void> {
   for (const id of await findOrphanedJobs()) {
     log(`resuming job ${id} left running by a process that is gone`);
-    const outcome = await runJob(id);
+    const outcome = await runAnyJob(id);
     log(`job ${id} ${outcome}`);
   }
 }

@@ -2,7 +2,8 @@ import "dotenv/config";
 import { scanAndRecord } from "../sync-inventory";
 import { loadConfig } from "../config";
 import { claimQueuedJob, resumeOrphanedJobs } from "../jobs/recover-jobs";
-import { runJob } from "../jobs/run-job";
+import { runAnyJob } from "../jobs/run-any-job";
+import { queueScheduledBackups } from "../backups/schedule";
 import { refreshLiveness } from "../live/refresh-liveness";
 
 /**
@@ -12,6 +13,8 @@ import { refreshLiveness } from "../live/refresh-liveness";
  */
 const POLL_MS = Number(process.env.CANOPY_WORKER_POLL_MS ?? 500);
 const SCAN_EVERY_MS = Number(process.env.CANOPY_SCAN_INTERVAL_MS ?? 30_000);
+/** Backup schedules are matched per minute; checking every 15 s never misses one. */
+const SCHEDULE_EVERY_MS = 15_000;
 const log = (line: string) => console.log(`canopy worker: ${line}`);
 let stopping = false;
 
@@ -25,13 +28,18 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 async function loop(): Promise<void> {
   let lastScan = 0;
+  let lastSchedule = 0;
   while (!stopping) {
     try {
       await resumeOrphanedJobs(log);
+      if (Date.now() - lastSchedule > SCHEDULE_EVERY_MS) {
+        lastSchedule = Date.now();
+        await queueScheduledBackups(new Date(), log);
+      }
       const id = await claimQueuedJob();
       if (id) {
         log(`running job ${id}`);
-        log(`job ${id} ${await runJob(id)}`);
+        log(`job ${id} ${await runAnyJob(id)}`);
         continue;
       }
       if (Date.now() - lastScan > SCAN_EVERY_MS) {

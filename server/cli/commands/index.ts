@@ -5,8 +5,9 @@ import { snapshot, revert, mergeDown, mergeUp, remove, flatten, protect, unprote
 import { jobs } from "./jobs";
 import { cancel } from "./cancel";
 import { attach, start, stop } from "./liveness";
+import { backup, backups, verify, restoreCommand, backupDelete, policy } from "./backups";
 
 /** Every subcommand, in the order `canopy --help` lists them. */
-export const commands = [scan, tree, snapshot, revert, mergeDown, mergeUp, remove, flatten, protect, unprotect, jobs, cancel, attach, start, stop] as unknown as Command<
+export const commands = [scan, tree, snapshot, revert, mergeDown, mergeUp, remove, flatten, protect, unprotect, jobs, cancel, attach, start, stop, backup, backups, verify, restoreCommand, backupDelete, policy] as unknown as Command<
   unknown
 >[];
