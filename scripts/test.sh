@@ -20,6 +20,8 @@ say "end-to-end tests (playwright, chromium)"
 ensure_build
 PLAYWRIGHT_JSON_OUTPUT_NAME=test-results/playwright.json \
   npx --no-install playwright test --reporter=list,json || status=1
+# The e2e server's demo disk daemon outlives the server, as a VM would; the test run is over, so stop it.
+pkill -f "qemu-storage-daemon.*$CANOPY_DIR/e2e/artifacts/data/" 2>/dev/null || true
 
 node scripts/test-summary.mjs test-results/vitest.json test-results/playwright.json || status=1
 exit $status
