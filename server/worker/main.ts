@@ -8,8 +8,9 @@ import { refreshLiveness } from "../live/refresh-liveness";
 
 /**
  * The job worker runs outside any web request. On start it resumes jobs left running by a process that died
- * (a killed worker or CLI), then runs queued jobs one at a time, and rescans the storage root periodically so
- * disks changed by other tools show up.
+ * (a killed worker or CLI), then runs queued jobs one at a time (tree operations, backups, verifies,
+ * restores), queues the backups the policies' schedules ask for, and periodically rescans the storage root (so
+ * disks changed by other tools show up) and checks that running disks' daemons are still alive.
  */
 const POLL_MS = Number(process.env.CANOPY_WORKER_POLL_MS ?? 500);
 const SCAN_EVERY_MS = Number(process.env.CANOPY_SCAN_INTERVAL_MS ?? 30_000);
