@@ -3,6 +3,7 @@ import { CanopyError, isCanopyError } from "@/lib/errors";
 import type { Plan } from "@/lib/ops/types";
 import { ProcessError } from "@/lib/proc/run";
 import { getDb } from "../db";
+import { startHeartbeat } from "../jobs/job-heartbeat";
 import { createLockedJob } from "../jobs/create-job";
 import { recordAuditEvent } from "../audit-events";
 
@@ -81,7 +82,6 @@ export async function createTaskJob(input: {
 }
 
 
-const HEARTBEAT_MS = 250;
 const PROGRESS_WRITE_MS = 250;
 
 export interface TaskOutcome {
@@ -100,17 +100,11 @@ export async function runTaskJob(jobId: string, executors: Record<TaskKind, Task
     where: { id: jobId },
     data: { state: "running", workerPid: process.pid, startedAt: job.startedAt ?? now, heartbeatAt: now, progressDone: 0n },
   });
-  const abort = new AbortController();
-  const heartbeat = setInterval(() => {
-    void db.job
-      .update({ where: { id: jobId }, data: { heartbeatAt: new Date() }, select: { cancelRequested: true } })
-      .then((j) => j.cancelRequested && abort.abort())
-      .catch(() => undefined);
-  }, HEARTBEAT_MS);
+  const heartbeat = startHeartbeat(jobId);
   let lastWrite = 0;
   const ctx: TaskContext = {
     jobId,
-    signal: abort.signal,
+    signal: heartbeat.signal,
     setStage: (stage) => {
       lastWrite = 0;
       void db.job.update({ where: { id: jobId }, data: { stage, progressDone: 0n, progressTotal: 0n } }).catch(() => undefined);
@@ -132,11 +126,11 @@ export async function runTaskJob(jobId: string, executors: Record<TaskKind, Task
     outcome = { state: "succeeded", error: null, result };
   } catch (err) {
     const details = isCanopyError(err) ? (err.details ?? null) : null;
-    outcome = abort.signal.aborted
+    outcome = heartbeat.signal.aborted
       ? { state: "cancelled", error: "cancelled", result: details }
       : { state: "failed", error: errorMessage(err), result: details };
   } finally {
-    clearInterval(heartbeat);
+    heartbeat.stop();
   }
   plan.result = outcome.result;
   if (typeof outcome.result?.jobSummary === "string") plan.summary = outcome.result.jobSummary;

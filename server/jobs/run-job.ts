@@ -8,13 +8,12 @@ import type { Plan, PlanStep } from "@/lib/ops/types";
 import { ProcessError } from "@/lib/proc/run";
 import path from "node:path";
 import { getDb } from "../db";
+import { startHeartbeat } from "./job-heartbeat";
 import { loadConfig } from "../config";
 import { recordDisk } from "../sync-inventory";
 import { stepEffects } from "./step-effects";
 import { describeStep } from "@/lib/ops/describe-step";
 
-/** Also how quickly a cancel request reaches the running qemu-img. */
-const HEARTBEAT_MS = 250;
 const PROGRESS_WRITE_MS = 250;
 /**
  * Bytes per second a live block job may copy (CANOPY_LIVE_JOB_SPEED; unset: unlimited): a cap keeps a big merge
@@ -47,13 +46,7 @@ export async function runJob(jobId: string): Promise<JobOutcome> {
     data: { state: "running", workerPid: process.pid, startedAt: job.startedAt ?? now, heartbeatAt: now },
   });
 
-  const abort = new AbortController();
-  const heartbeat = setInterval(() => {
-    void db.job
-      .update({ where: { id: jobId }, data: { heartbeatAt: new Date() }, select: { cancelRequested: true } })
-      .then((j) => j.cancelRequested && abort.abort())
-      .catch(() => undefined);
-  }, HEARTBEAT_MS);
+  const heartbeat = startHeartbeat(jobId);
 
   const total = plan.bytesToMove;
   let done = job.steps.filter((s) => s.state === "done").reduce((n, s) => n + stepBytes(parse(s.detail)), 0);
@@ -65,7 +58,7 @@ export async function runJob(jobId: string): Promise<JobOutcome> {
     live = await connectLive(disk);
     for (const row of job.steps) {
       if (row.state === "done") continue;
-      if (abort.signal.aborted || (await cancelRequested(jobId))) {
+      if (heartbeat.signal.aborted || (await cancelRequested(jobId))) {
         outcome = "cancelled";
         break;
       }
@@ -82,7 +75,7 @@ export async function runJob(jobId: string): Promise<JobOutcome> {
         disk,
         files,
         effects: stepEffects(root, disk),
-        signal: abort.signal,
+        signal: heartbeat.signal,
         onProgress: (fraction) => {
           if (Date.now() - lastWrite < PROGRESS_WRITE_MS) return;
           lastWrite = Date.now();
@@ -117,13 +110,13 @@ export async function runJob(jobId: string): Promise<JobOutcome> {
       await db.job.update({ where: { id: jobId }, data: { progressDone: BigInt(done) } });
     }
   } catch (err) {
-    if (abort.signal.aborted) outcome = "cancelled";
+    if (heartbeat.signal.aborted) outcome = "cancelled";
     else {
       outcome = "failed";
       error = errorMessage(err);
     }
   } finally {
-    clearInterval(heartbeat);
+    heartbeat.stop();
     live?.close();
   }
   if (outcome !== "succeeded") {
