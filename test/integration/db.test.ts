@@ -187,3 +187,42 @@ describe("database", () => {
     expect(fs.statSync(dbFile).size).toBe(before);
   });
 });
+
+describe("a transaction that meets another writer", () => {
+  it("is run again when its read is made stale by a write from another connection, and then succeeds", async () => {
+    const { retryWhenBusy, isSqliteBusy } = await import("@/server/db-retry");
+    const db = dbModule.getDb();
+    await db.setting.upsert({ where: { key: "t.counter" }, create: { key: "t.counter", value: "0" }, update: { value: "0" } });
+    // A second connection, as the worker or the CLI would hold: it writes between this transaction's read and
+    // its write (first attempt only), which SQLite refuses at once with SQLITE_BUSY (stale snapshot).
+    const other = new Database(dbFile, { timeout: 5000 });
+    const errors: unknown[] = [];
+    let attempts = 0;
+    try {
+      const value = await retryWhenBusy(() =>
+        db
+          .$transaction(async (tx) => {
+            attempts++;
+            const row = await tx.setting.findUniqueOrThrow({ where: { key: "t.counter" } });
+            if (attempts === 1) other.prepare("UPDATE Setting SET value = '10' WHERE key = 't.counter'").run();
+            const next = String(Number(row.value) + 1);
+            await tx.setting.update({ where: { key: "t.counter" }, data: { value: next } });
+            return next;
+          })
+          .catch((err: unknown) => {
+            errors.push(err);
+            throw err;
+          }),
+      );
+      expect(attempts).toBe(2);
+      expect(errors).toHaveLength(1);
+      expect(isSqliteBusy(errors[0])).toBe(true);
+      // The second attempt read the other writer's value, so no update was lost.
+      expect(value).toBe("11");
+      expect((await db.setting.findUniqueOrThrow({ where: { key: "t.counter" } })).value).toBe("11");
+    } finally {
+      other.close();
+    }
+    expect(isSqliteBusy(new Error("unique constraint failed"))).toBe(false);
+  });
+});
