@@ -44,6 +44,8 @@ const backupSchema = z.object({
   virtualSize: z.number().int().positive(),
   fileSize: z.number().int().nonnegative(),
   sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  // Absent in manifests from before compression: those backups were not compressed.
+  compressed: z.boolean().default(false),
   bitmap: z.string().min(1),
   sourceLayer: z.string().min(1),
   sourceLayers: z.array(z.string()),

@@ -33,6 +33,8 @@ export interface ReplicateInput {
   stagingFile: string;
   /** Bytes per second the job may copy; 0 or undefined: as fast as it goes. */
   speed?: number;
+  /** QEMU compresses each cluster it writes; the staging file must be made with the same flag. */
+  compress?: boolean;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
   onPointInTime?: (at: Date) => void;
@@ -65,11 +67,14 @@ export async function replicate(input: ReplicateInput): Promise<ReplicateResult>
   const warnings: string[] = [];
 
   // backing: null: the previous backups are not opened; the header keeps the relative name for the repository.
+  // no-flush: QEMU leaves the syncing to the transfer stage, which syncs the file while it hashes it (one pass
+  // where there were two waits); the staged file only counts once that sync is done.
   await client.execute("blockdev-add", {
     driver: "qcow2",
     "node-name": stageNode,
     file: { driver: "file", filename: input.stagingFile },
     backing: null,
+    cache: { "no-flush": true },
   });
   let started = false;
   let result: JobResult | undefined;
@@ -81,6 +86,11 @@ export async function replicate(input: ReplicateInput): Promise<ReplicateResult>
       target: stageNode,
       "auto-dismiss": false,
       ...(input.speed ? { speed: input.speed } : {}),
+      // The job then writes whole target clusters, each compressed alone (one that does not shrink is stored
+      // plain); zeroes stay zero clusters. Works with every sync mode and through copy-before-write.
+      // Otherwise the data goes by copy_file_range(2): the kernel copies it without passing it through QEMU's
+      // buffers, 2-3x faster here. QEMU falls back to reads and writes where the file systems cannot.
+      ...(input.compress ? { compress: true } : { "x-perf": { "use-copy-range": true } }),
     };
     const actions: TransactionAction[] =
       decision.kind === "full"
@@ -171,8 +181,21 @@ async function removeOtherBitmaps(session: QemuSession, node: string, keep: stri
 /**
  * The job's target. `-u`: the backing name (the previous backup) is written as it is, not opened: it is only
  * valid once the file is in its chain folder, and the job opens the target alone (`backing: null`).
+ *
+ * The default 64 KiB clusters are also the unit the job copies and compresses (QEMU takes the larger of 64 KiB
+ * and the target's cluster): bigger clusters would compress a little better but make every incremental copy
+ * whole big clusters. A file that will hold compressed clusters uses zstd, not qcow2's default zlib: the job
+ * ran 3-5 times faster here and the files came out a little smaller (figures in README.md). Reading the file
+ * needs QEMU >= 5.1 built with zstd (an incompatible-feature bit in the header), so only compressed backups
+ * get it.
  */
-export async function createStagingFile(file: string, size: number, backingName: string | null): Promise<void> {
+export async function createStagingFile(
+  file: string,
+  size: number,
+  backingName: string | null,
+  opts: { compress?: boolean } = {},
+): Promise<void> {
   const backing = backingName ? ["-u", "-b", backingName, "-F", "qcow2"] : [];
-  await run(QEMU_IMG, ["create", "-q", "-f", "qcow2", ...backing, file, String(size)], { timeoutMs: 30_000 });
+  const compression = opts.compress ? ["-o", "compression_type=zstd"] : [];
+  await run(QEMU_IMG, ["create", "-q", "-f", "qcow2", ...compression, ...backing, file, String(size)], { timeoutMs: 30_000 });
 }

@@ -33,6 +33,11 @@ export interface RunBackupInput extends InspectInput {
   runDir: string;
   /** Bytes per second the job may read; limits what the backup takes from a running guest. */
   speed?: number;
+  /**
+   * Compress the backup file (the policy's `compress`): QEMU compresses cluster by cluster as it writes. Costs
+   * CPU in the process running the job (the disk's own QEMU when it runs), saves space on compressible data.
+   */
+  compress?: boolean;
   signal?: AbortSignal;
   onDecision?: (decision: KindDecision) => void;
   onStage?: (stage: BackupStage) => void;
@@ -83,7 +88,7 @@ async function backupLocked(input: RunBackupInput): Promise<RunBackupResult> {
     // The daemon's start-up and the staging file's creation are independent: overlap them.
     const [opened, staged] = await Promise.allSettled([
       session ?? startJobDaemon(chainLayers, input.runDir, qemuId("backup")),
-      createStagingFile(staging, virtualSize, parent?.file ?? null),
+      createStagingFile(staging, virtualSize, parent?.file ?? null, { compress: input.compress }),
     ]);
     if (opened.status === "rejected") throw opened.reason;
     session = opened.value;
@@ -99,6 +104,7 @@ async function backupLocked(input: RunBackupInput): Promise<RunBackupResult> {
         activeLayer: input.active,
         stagingFile: staging,
         speed: input.speed,
+        compress: input.compress,
         signal: input.signal,
         onProgress: input.onProgress,
         onPointInTime: (at) => {
@@ -149,6 +155,7 @@ async function backupLocked(input: RunBackupInput): Promise<RunBackupResult> {
     virtualSize,
     fileSize: transferred.fileSize,
     sha256: transferred.sha256,
+    compressed: input.compress === true,
     bitmap,
     sourceLayer: input.active,
     sourceLayers: decision.kind === "incremental" ? decision.bitmapLayers : [input.active],
@@ -163,7 +170,8 @@ async function backupLocked(input: RunBackupInput): Promise<RunBackupResult> {
     return a.abandon(err, false);
   }
   // A verify that cannot even run leaves the record "pending": the next backup is full, which is right.
-  record.verify = await verifyBackupFile(folder, record, { signal: input.signal, onProgress: input.onProgress });
+  // The transfer hashed this very file a moment ago: the verify here checks size, header and qemu-img check.
+  record.verify = await verifyBackupFile(folder, record, { signal: input.signal, onProgress: input.onProgress, rehash: false });
   const chain = await updateManifest(folder, (m) => {
     const stored = m.backups.find((b) => b.id === id);
     if (stored) stored.verify = record.verify;

@@ -67,6 +67,11 @@ export interface BackupRecord {
   /** Bytes of the file (what sha256 covers). */
   fileSize: number;
   sha256: string;
+  /**
+   * Written with QEMU's compression (clusters that did not shrink are stored plain). Manifests written before
+   * compression existed lack the field: read as false.
+   */
+  compressed: boolean;
   /** The dirty bitmap the backup used (full: created) on the disk. */
   bitmap: string;
   /** The disk's active layer at the point in time. */

@@ -87,6 +87,8 @@ export interface BlockdevBackupArgs extends BlockJobCommonArgs {
   bitmap?: string;
   "bitmap-mode"?: BitmapSyncMode;
   compress?: boolean;
+  /** Unstable (x-) tuning of the copy; QEMU 6.2+. */
+  "x-perf"?: { "use-copy-range"?: boolean; "max-workers"?: number; "max-chunk"?: number };
   "on-source-error"?: BlockdevOnError;
   "on-target-error"?: BlockdevOnError;
 }

@@ -23,6 +23,8 @@ export interface BackupView {
   fileSize: number;
   virtualSize: number;
   sha256: string;
+  /** From the manifest only: the Backup table has no column for it (the manifest is the truth). */
+  compressed: boolean;
   sourceLayer: string;
   parentId: string | null;
   verifyStatus: "pending" | "ok" | "failed";
@@ -58,6 +60,7 @@ function view(disk: string, b: BackupRecord, jobId: string | null): BackupView {
     fileSize: b.fileSize,
     virtualSize: b.virtualSize,
     sha256: b.sha256,
+    compressed: b.compressed,
     sourceLayer: b.sourceLayer,
     parentId: b.parentId,
     verifyStatus: b.verify.status,

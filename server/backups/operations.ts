@@ -80,6 +80,7 @@ export interface BackupResult {
   fileSize: number;
   virtualSize: number;
   verifyStatus: string;
+  compressed: boolean;
   warnings: string[];
   retention: { deleted: string[]; note: string | null } | null;
 }
@@ -132,6 +133,12 @@ export async function mergedIntoFromHistory(disk: string): Promise<Record<string
   return out;
 }
 
+/**
+ * Bytes per second a backup job may copy (CANOPY_BACKUP_SPEED; unset: unlimited): on a running disk every byte
+ * the job reads competes with the guest's own I/O, and copy-before-write makes guest writes wait on the job.
+ */
+const BACKUP_SPEED = Number(process.env.CANOPY_BACKUP_SPEED ?? 0) || undefined;
+
 const backupExecutor: TaskExecutor = async (disk, params, ctx) => {
   const input = await engineInput(disk);
   const runDir = path.join(loadConfig().runRoot, `backup-${ctx.jobId}`);
@@ -145,6 +152,8 @@ const backupExecutor: TaskExecutor = async (disk, params, ctx) => {
       repoRoot: repoRoot(),
       qmp: live?.qmp,
       policy: { maxIncrementals: input.policy.maxIncrementals },
+      compress: input.policy.compress,
+      speed: BACKUP_SPEED,
       requestedFull: params.full === true,
       mergedInto: input.mergedInto,
       runDir,
@@ -183,6 +192,7 @@ const backupExecutor: TaskExecutor = async (disk, params, ctx) => {
     fileSize: b.fileSize,
     virtualSize: b.virtualSize,
     verifyStatus: b.verify.status,
+    compressed: b.compressed,
     warnings: result.warnings,
     retention,
   };

@@ -1,8 +1,9 @@
 import { readdir, readFile } from "node:fs/promises";
 import path from "node:path";
-import { expect } from "vitest";
+import { afterEach, expect } from "vitest";
 import { planRestore } from "@/lib/backup/plan-restore";
 import { restore } from "@/lib/backup/restore";
+import type { RunBackupInput } from "@/lib/backup/run-backup";
 import type { BackupLayer } from "@/lib/backup/types";
 import { scanDisk } from "@/lib/inventory/scan";
 import { run } from "@/lib/proc/run";
@@ -52,6 +53,20 @@ export async function makeBackupTestDisk(opts: { sizeMiB?: number; first?: strin
       return inv.layers.map((l) => ({ name: l.name, file: path.join(storage, l.file), parent: l.parent }));
     },
   };
+}
+
+/** runBackup's input for the disk with its first layer ("base") active, plus what a test adds or changes. */
+export function backupInput(disk: BackupTestDisk, layers: readonly BackupLayer[], extra: Partial<RunBackupInput> = {}): RunBackupInput {
+  return { diskName: disk.disk, layers, active: "base", repoRoot: disk.repo, runDir: disk.runDir, ...extra };
+}
+
+/** A list for a test's stop functions (daemons it started), run after each test, also a failed one. */
+export function stopsAfterEach(): Array<() => Promise<void>> {
+  const stops: Array<() => Promise<void>> = [];
+  afterEach(async () => {
+    for (const stop of stops.splice(0)) await stop();
+  }, 30_000);
+  return stops;
 }
 
 /** Makes an empty overlay `name` on `below` (relative backing name, as Canopy does). */

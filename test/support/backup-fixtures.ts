@@ -36,6 +36,7 @@ export function makeChain(
       virtualSize: opts.virtualSize ?? GiB,
       fileSize: 1000 + seq,
       sha256: "a".repeat(64),
+      compressed: false,
       bitmap: `canopy-${id}`,
       sourceLayer: opts.sourceLayer ?? "top",
       sourceLayers: [opts.sourceLayer ?? "top"],

@@ -99,4 +99,13 @@ describe("parseManifest", () => {
     expect(() => parseManifest(JSON.stringify(escaping))).toThrow(/backups\.0\.file/);
     expect(() => parseManifest("{")).toThrow(/not JSON/);
   });
+
+  it("reads a manifest from before compression (no `compressed`) as not compressed, and keeps a true one", () => {
+    const before = structuredClone(old);
+    for (const b of before.backups) delete (b as Partial<typeof b>).compressed;
+    expect(parseManifest(JSON.stringify(before)).backups.map((b) => b.compressed)).toEqual([false, false, false, false]);
+    const compressed = structuredClone(old);
+    compressed.backups[1]!.compressed = true;
+    expect(parseManifest(JSON.stringify(compressed))).toEqual(compressed);
+  });
 });

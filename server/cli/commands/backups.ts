@@ -33,9 +33,10 @@ export const backup = defineCommand({
     return { job: r.job, backup: r.result ? result : null };
   },
   human: (r) => {
-    const b = r.backup as { backupId: string; kind: string; reason: string; reasonDetail: string; fileSize: number } | null;
+    type Made = { backupId: string; kind: string; reason: string; reasonDetail: string; fileSize: number; compressed: boolean };
+    const b = r.backup as Made | null;
     if (!b) return `backup queued (job ${r.job.id})`;
-    return `${b.backupId} ${b.kind} (${b.reason}: ${b.reasonDetail}) ${formatBytes(b.fileSize)} (job ${r.job.id})`;
+    return `${b.backupId} ${b.kind} (${b.reason}: ${b.reasonDetail}) ${formatBytes(b.fileSize)}${b.compressed ? " compressed" : ""} (job ${r.job.id})`;
   },
 });
 
@@ -51,7 +52,9 @@ export const backups = defineCommand({
     for (const c of r.chains) {
       lines.push(`chain ${c.chainId} (${c.incrementals}/${r.policy.maxIncrementals} incrementals)`);
       for (const b of c.backups) {
-        lines.push(`  ${b.id}  ${b.kind.padEnd(11)} ${b.reason.padEnd(28)} ${b.pointInTime}  ${formatBytes(b.fileSize).padStart(9)}  verify ${b.verifyStatus}`);
+        lines.push(
+          `  ${b.id}  ${b.kind.padEnd(11)} ${b.reason.padEnd(28)} ${b.pointInTime}  ${formatBytes(b.fileSize).padStart(9)}  verify ${b.verifyStatus}${b.compressed ? "  compressed" : ""}`,
+        );
       }
       if (c.attempt) lines.push(`  ! unfinished attempt ${c.attempt.id} (${c.attempt.state}): the next backup is full`);
     }
