@@ -5,26 +5,34 @@ import { expect, type Locator, type Page } from "@playwright/test";
 import { blocksToRanges, MiB, seedChain, visibleBlocks, SEED_LAYERS } from "@/lib/demo/seed";
 
 /**
- * Helpers for e2e/disk-actions.spec.ts: fresh disks made by copying vm-1's folder inside the e2e server's
- * storage root, the tree registered through the CLI, and the layers' data read back with qemu-io.
+ * Helpers for the specs that work on the disk page: fresh disks made by copying vm-1's folder inside the e2e
+ * server's storage root, the CLI run against the same data, and the layers' data read back with qemu-io.
  */
 
 /** The data folder scripts/e2e-server.sh serves (override for a server started by hand). */
 export const DATA_DIR = path.resolve(process.env.E2E_DATA_DIR ?? "e2e/artifacts/data");
 export const STORAGE = path.join(DATA_DIR, "storage");
+export const BACKUPS = path.join(DATA_DIR, "backups");
 export const ARTIFACTS = "e2e/artifacts";
 
 /** The same environment the server and its worker run with, so the CLI writes to the same database. */
 const cliEnv = {
   ...process.env,
   CANOPY_STORAGE_ROOT: STORAGE,
+  CANOPY_BACKUP_ROOT: BACKUPS,
   CANOPY_RUN_DIR: path.join(DATA_DIR, "run"),
   DATABASE_URL: `file:${path.join(DATA_DIR, "canopy.db")}`,
 };
 
+/** Runs `canopy <args> --json` as an admin's shell would, against the e2e server's data; its one JSON object. */
+export function canopy(...args: string[]): unknown {
+  const out = execFileSync(process.execPath, ["bin/canopy.mjs", ...args, "--json"], { env: cliEnv, encoding: "utf8", stdio: "pipe", timeout: 60_000 });
+  return JSON.parse(out) as unknown;
+}
+
 /** Records a disk folder in the database now (`canopy tree`), rather than waiting for the worker's rescan. */
 export function registerDisk(disk: string): void {
-  execFileSync(process.execPath, ["bin/canopy.mjs", "tree", disk, "--json"], { env: cliEnv, stdio: "pipe" });
+  canopy("tree", disk);
 }
 
 /**

@@ -2,6 +2,8 @@
 
 import type { Plan } from "@/lib/ops/types";
 import type { ActionResult } from "@/server/actions/types";
+import type { DiskBackupState } from "@/server/backups/disk-backup-state";
+import { diskBackupStateAction } from "@/server/actions/backups";
 import { cancelJobAction, planOperationAction, startOperationAction } from "@/server/actions/operations";
 import type { OperationRequest } from "./operation-request";
 
@@ -38,6 +40,11 @@ export async function startOperation(disk: string, request: OperationRequest): P
 
 export async function cancelJob(jobId: string): Promise<void> {
   unwrap(await cancelJobAction({ jobId }));
+}
+
+/** The backup panel's data: last backup, next scheduled run, bitmap health (each a state, never an error). */
+export async function readDiskBackupState(disk: string): Promise<DiskBackupState> {
+  return unwrap(await diskBackupStateAction({ disk }));
 }
 
 /** Any thrown value as one readable sentence (a dropped connection, a server restart, an ActionError). */

@@ -6,13 +6,15 @@ import { TERMINAL_JOB_STATES, type JobView } from "@/server/actions/types";
 import { useJob } from "@/components/jobs/useJob";
 import { isFinalApiError } from "@/components/api/fetch-json";
 import { diskTreeKey } from "@/components/disk-tree/useDiskTree";
+import { diskBackupStateKey } from "@/components/backups/useDiskBackupState";
 import { readableError } from "./operation-client";
 
 const isTerminal = (state: JobView["state"]) => (TERMINAL_JOB_STATES as readonly string[]).includes(state);
 
 /**
  * Follows a job started on a disk (useJob polls until it ends) and, when it ends however it ends, invalidates
- * the disk's tree so the graph redraws from the files as they now are, without a reload.
+ * the disk's tree so the graph redraws from the files as they now are, without a reload; and its backup state,
+ * since a snapshot, revert or merge moves the bitmaps the next backup depends on.
  */
 export function useFollowedJob(disk: string, jobId: string | null) {
   const client = useQueryClient();
@@ -24,7 +26,9 @@ export function useFollowedJob(disk: string, jobId: string | null) {
   const ended = (job ? isTerminal(job.state) : false) || lost;
 
   useEffect(() => {
-    if (ended) void client.invalidateQueries({ queryKey: diskTreeKey(disk) });
+    if (!ended) return;
+    void client.invalidateQueries({ queryKey: diskTreeKey(disk) });
+    void client.invalidateQueries({ queryKey: diskBackupStateKey(disk) });
   }, [client, disk, ended, jobId]);
 
   return { job, ended, lost, pollError: query.error ? readableError(query.error) : null };

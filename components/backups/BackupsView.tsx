@@ -7,7 +7,7 @@ import type { DiskBackupsView } from "@/server/backups/operations";
 import type { BackupView, ChainView } from "@/server/backups/mirror";
 import { previewBackupAction, startBackupAction, startVerifyAction } from "@/server/actions/backups";
 import { Button } from "@/components/actions/Button";
-import { Badge, type BadgeTone } from "@/components/ui/Badge";
+import { Badge } from "@/components/ui/Badge";
 import { PageHeader } from "@/components/ui/PageHeader";
 import { Stat } from "@/components/ui/Stat";
 import { ChevronRightIcon } from "@/components/ui/icons";
@@ -16,20 +16,7 @@ import { formatDateTime } from "@/components/format/time";
 import { FollowJob } from "./FollowJob";
 import { RestoreDialog } from "./RestoreDialog";
 import { DeleteBackupDialog } from "./DeleteBackupDialog";
-
-const REASONS: Record<string, string> = {
-  "first-backup": "first backup",
-  "requested-full": "full requested",
-  "disk-resized": "disk resized",
-  "disk-reverted": "disk reverted",
-  "bitmap-missing": "bitmap missing",
-  "bitmap-inconsistent": "bitmap inconsistent",
-  "previous-failed-or-unverified": "previous failed / unverified",
-  policy: "policy limit",
-  incremental: "incremental",
-};
-
-const VERIFY_TONE: Record<string, BadgeTone> = { ok: "green", failed: "red", pending: "amber" };
+import { reasonLabel, verifyLabel, verifyTone } from "./backup-labels";
 
 interface Props {
   data: DiskBackupsView;
@@ -124,7 +111,7 @@ export function BackupsView({ data, diskExists, running, activeLayer, usedBytes 
           {!diskExists
             ? "The disk's folder is gone: its backups can still be restored as a new disk."
             : next
-              ? `The next backup is ${next.kind}${next.kind === "full" ? ` (${REASONS[next.reason] ?? next.reason}: ${next.detail})` : ""}.`
+              ? `The next backup is ${next.kind}${next.kind === "full" ? ` (${reasonLabel(next.reason)}: ${next.detail})` : ""}.`
               : "\u00a0"}
           {running ? " The disk is running: the backup goes through its QEMU, the guest keeps writing." : ""}
         </p>
@@ -224,7 +211,7 @@ function ChainCard(props: {
         </h2>
         {props.newest ? <Badge tone="sky">current</Badge> : null}
         <span className="text-xs text-slate-600">
-          full {full ? `(${REASONS[full.reason] ?? full.reason})` : ""} + {chain.incrementals} incremental{chain.incrementals === 1 ? "" : "s"} ·{" "}
+          full {full ? `(${reasonLabel(full.reason)})` : ""} + {chain.incrementals} incremental{chain.incrementals === 1 ? "" : "s"} ·{" "}
           {formatBytes(bytes)}
         </span>
         <div className="ml-auto flex items-center gap-2" title={`${chain.incrementals} of ${max} incrementals before the next backup is full`}>
@@ -262,7 +249,7 @@ function ChainCard(props: {
             <div className="w-56 shrink-0 text-xs text-slate-700" data-testid="backup-reason" title={b.reasonDetail}>
               {b.kind === "full" ? (
                 <>
-                  <span className="font-medium">{REASONS[b.reason] ?? b.reason}</span>
+                  <span className="font-medium">{reasonLabel(b.reason)}</span>
                   <span className="block truncate text-slate-500">{b.reasonDetail}</span>
                 </>
               ) : (
@@ -278,8 +265,8 @@ function ChainCard(props: {
               </div>
               <div className="mt-0.5 text-xs tabular-nums text-slate-600">{formatBytes(b.fileSize)}</div>
             </div>
-            <Badge tone={VERIFY_TONE[b.verifyStatus] ?? "neutral"} title={b.verifyProblems.join("; ") || (b.verifiedAt ? `checked ${b.verifiedAt}` : undefined)}>
-              {b.verifyStatus === "ok" ? "verified" : b.verifyStatus}
+            <Badge tone={verifyTone(b.verifyStatus)} title={b.verifyProblems.join("; ") || (b.verifiedAt ? `checked ${b.verifiedAt}` : undefined)}>
+              {verifyLabel(b.verifyStatus)}
             </Badge>
             <div className="flex shrink-0 gap-1">
               <Button variant="ghost" className="px-2 py-1 text-xs" disabled={props.busy} onClick={() => props.onVerify(b)}>

@@ -3,22 +3,30 @@
 import { useCallback, useMemo, useState } from "react";
 import { useMutation } from "@tanstack/react-query";
 import type { DiskTreeView } from "@/lib/inventory/views";
+import type { DiskBackupState } from "@/server/backups/disk-backup-state";
 import { JobProgressBar } from "@/components/actions/JobProgressBar";
 import { OperationDialog, type OperationIntent, type StartedJob } from "@/components/actions/OperationDialog";
 import { cancelJob, readableError } from "@/components/actions/operation-client";
 import { useFollowedJob } from "@/components/actions/useFollowedJob";
 import { useTrackedJob } from "@/components/actions/useTrackedJob";
 import { ProblemList } from "@/components/problems/ProblemList";
+import { BackupStatePanel } from "@/components/backups/BackupStatePanel";
 import { DiskTreeCard } from "./DiskTreeCard";
 import { DiskTreeHeader } from "./DiskTreeHeader";
 import { useDiskTree } from "./useDiskTree";
 
+interface DiskWorkspaceProps {
+  initialTree: DiskTreeView;
+  /** Null when the server could not read it: the backup panel then asks for it itself. */
+  initialBackupState: DiskBackupState | null;
+}
+
 /**
  * The disk page below the server: the tree (a react-query query seeded with the server's render), the graph
  * with its actions, the plan dialog, and the progress of the job the admin started. When the job ends the tree
- * query is invalidated and everything here redraws from the new tree.
+ * query is invalidated and everything here redraws from the new tree (and the backup panel reads its state again).
  */
-export function DiskWorkspace({ initialTree }: { initialTree: DiskTreeView }) {
+export function DiskWorkspace({ initialTree, initialBackupState }: DiskWorkspaceProps) {
   const treeQuery = useDiskTree(initialTree);
   const tree = treeQuery.data;
   const [intent, setIntent] = useState<OperationIntent | null>(null);
@@ -43,6 +51,7 @@ export function DiskWorkspace({ initialTree }: { initialTree: DiskTreeView }) {
     <div className="flex min-h-0 flex-1 flex-col gap-4 px-8 pb-5 pt-5">
       <DiskTreeHeader tree={tree} />
       <ProblemList problems={tree.problems} />
+      <BackupStatePanel disk={tree.name} initial={initialBackupState} />
       {tracked ? (
         <JobProgressBar
           summary={tracked.summary}

@@ -23,15 +23,31 @@ export function formatDateTime(iso: string | null | undefined): string {
 export function formatAge(iso: string | null | undefined, now: Date = new Date()): string {
   const d = parse(iso);
   if (!d) return "—";
-  const seconds = Math.round((now.getTime() - d.getTime()) / 1000);
-  if (seconds < 45) return "just now";
+  const span = roughSpan((now.getTime() - d.getTime()) / 1000);
+  if (span === null) return "just now";
+  return span === "long" ? formatDateTime(iso).slice(0, 10) : `${span} ago`;
+}
+
+/** For what comes next (a scheduled run): "in 5 min", "in 3 h", "in 2 days"; further off, the date. */
+export function formatUntil(iso: string | null | undefined, now: Date = new Date()): string {
+  const d = parse(iso);
+  if (!d) return "—";
+  const span = roughSpan((d.getTime() - now.getTime()) / 1000);
+  if (span === null) return "now";
+  return span === "long" ? `on ${formatDateTime(iso).slice(0, 10)}` : `in ${span}`;
+}
+
+/** A distance in time as people say it: null under 45 s, "long" past a month. */
+function roughSpan(secondsApart: number): string | null {
+  const seconds = Math.round(secondsApart);
+  if (seconds < 45) return null;
   const minutes = Math.round(seconds / 60);
-  if (minutes < 60) return `${minutes} min ago`;
+  if (minutes < 60) return `${minutes} min`;
   const hours = Math.round(minutes / 60);
-  if (hours < 24) return `${hours} h ago`;
+  if (hours < 24) return `${hours} h`;
   const days = Math.round(hours / 24);
-  if (days < 31) return days === 1 ? "1 day ago" : `${days} days ago`;
-  return formatDateTime(iso).slice(0, 10);
+  if (days < 31) return days === 1 ? "1 day" : `${days} days`;
+  return "long";
 }
 
 /** "0.4 s", "12 s", "3 min 05 s", "2 h 07 min": how long something took or has been running. */

@@ -11,6 +11,7 @@ import {
   startVerify,
   type RestoreRequest,
 } from "../backups/operations";
+import { loadDiskBackupState } from "../backups/disk-backup-state";
 import { setPolicy } from "../backups/policy";
 import { defineAction } from "./client";
 
@@ -28,6 +29,9 @@ const restoreTarget = z.discriminatedUnion("kind", [
 export const previewBackupAction = defineAction(z.object({ disk: name, full: z.boolean().optional() }), async ({ disk, full }) =>
   previewNextBackup(disk, full ?? false),
 );
+
+/** The disk page's backup panel: last backup, next scheduled run, bitmap health (refetched after each job). */
+export const diskBackupStateAction = defineAction(z.object({ disk: name }), async ({ disk }) => loadDiskBackupState(disk));
 
 /** Queues a backup job for the worker; the page follows it with useJob. */
 export const startBackupAction = defineAction(z.object({ disk: name, full: z.boolean().optional() }), async ({ disk, full }, { user }) => {

@@ -84,3 +84,25 @@ export function nextCronRun(spec: CronSpec | string, after: Date): Date | null {
   }
   return null;
 }
+
+/** When a stored schedule runs next, as the dashboard tells it. */
+export type ScheduleOutlook =
+  | { state: "none" }
+  | { state: "scheduled"; schedule: string; at: string }
+  /** A valid expression that matches no minute in the next four years (February 30th, say). */
+  | { state: "never"; schedule: string }
+  /** Stored before validation existed, or written to the database by hand: the worker skips it. */
+  | { state: "invalid"; schedule: string; message: string };
+
+/** A bad stored schedule is an answer here, not an error: a page showing it must not fail because of it. */
+export function scheduleOutlook(schedule: string | null, now: Date): ScheduleOutlook {
+  if (!schedule) return { state: "none" };
+  let at: Date | null;
+  try {
+    at = nextCronRun(schedule, now);
+  } catch (err) {
+    if (err instanceof CanopyError) return { state: "invalid", schedule, message: err.message };
+    throw err;
+  }
+  return at ? { state: "scheduled", schedule, at: at.toISOString() } : { state: "never", schedule };
+}

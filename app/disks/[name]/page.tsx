@@ -3,6 +3,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { getDiskTree } from "@/server/disks";
 import { requireUser } from "@/server/auth/current-user";
+import { loadDiskBackupState, type DiskBackupState } from "@/server/backups/disk-backup-state";
 import type { DiskTreeView } from "@/lib/inventory/views";
 import { decodeRouteParam, errorMessage } from "@/components/disks/load";
 import { DiskWorkspace } from "@/components/disk-tree/DiskWorkspace";
@@ -44,6 +45,12 @@ export default async function DiskPage({ params }: DiskPageProps) {
   }
   if (!tree) notFound();
 
+  // The backup state's own troubles (no schedule, a disk the preview cannot read) are states it shows; a read
+  // that fails outright leaves the panel to fetch it again from the browser.
+  const backupState = await loadDiskBackupState(name).catch((err: unknown): DiskBackupState | null => {
+    console.error(`loading the backup state of ${name} failed:`, err);
+    return null;
+  });
   // The client side takes it from here: the graph, its actions, and refetching the tree after each job.
-  return <DiskWorkspace initialTree={tree} />;
+  return <DiskWorkspace initialTree={tree} initialBackupState={backupState} />;
 }
