@@ -263,7 +263,10 @@ function ChainCard(props: {
                 ) : null}
                 <div className={`h-full rounded ${b.kind === "full" ? "bg-slate-700" : "bg-sky-500"}`} style={{ width: `${Math.max(0.5, (b.fileSize / scale) * 100)}%` }} />
               </div>
-              <div className="mt-0.5 text-xs tabular-nums text-slate-600">{formatBytes(b.fileSize)}</div>
+              <div className="mt-0.5 text-xs tabular-nums text-slate-600">
+                {formatBytes(b.fileSize)}
+                {b.compressed ? <span className="ml-1.5 text-slate-500" data-testid="backup-compressed">compressed</span> : null}
+              </div>
             </div>
             <Badge tone={verifyTone(b.verifyStatus)} title={b.verifyProblems.join("; ") || (b.verifiedAt ? `checked ${b.verifiedAt}` : undefined)}>
               {verifyLabel(b.verifyStatus)}

@@ -161,17 +161,23 @@ async function backupLocked(input: RunBackupInput): Promise<RunBackupResult> {
     sourceLayers: decision.kind === "incremental" ? decision.bitmapLayers : [input.active],
     verify: { status: "pending", at: null, problems: [] },
   };
-  try {
-    await updateManifest(folder, (m) => {
-      m.backups.push(record);
-      m.attempt = null;
-    });
-  } catch (err) {
-    return a.abandon(err, false);
-  }
+  const recording = updateManifest(folder, (m) => {
+    m.backups.push({ ...record });
+    m.attempt = null;
+  }).then(
+    () => null,
+    (err: unknown) => err,
+  );
+  // The file is final since its rename, so its check runs while the record is written; the result is stored
+  // after the record. The transfer hashed this very file a moment ago: here size, header and qemu-img check.
   // A verify that cannot even run leaves the record "pending": the next backup is full, which is right.
-  // The transfer hashed this very file a moment ago: the verify here checks size, header and qemu-img check.
-  record.verify = await verifyBackupFile(folder, record, { signal: input.signal, onProgress: input.onProgress, rehash: false });
+  const verifying = verifyBackupFile(folder, record, { signal: input.signal, onProgress: input.onProgress, rehash: false });
+  const notRecorded = await recording;
+  if (notRecorded) {
+    await verifying.catch(() => undefined);
+    return a.abandon(notRecorded, false);
+  }
+  record.verify = await verifying;
   const chain = await updateManifest(folder, (m) => {
     const stored = m.backups.find((b) => b.id === id);
     if (stored) stored.verify = record.verify;

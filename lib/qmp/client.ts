@@ -21,7 +21,12 @@ import type {
 
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-const DIAL_RETRY_MS = 50;
+/**
+ * Waiting for a socket that is about to appear (a daemon just started): the first retries come quickly, since a
+ * qemu-storage-daemon opens its sockets within milliseconds, then back off to 50 ms between tries.
+ */
+const DIAL_RETRY_FIRST_MS = 2;
+const DIAL_RETRY_MAX_MS = 50;
 
 export interface QmpCallOptions {
   /** Default: the client's defaultTimeoutMs (30 s unless set at connect). */
@@ -224,7 +229,7 @@ export class QmpClient {
   }
 
   private async dial(options: QmpReconnectOptions, deadline: number): Promise<JsonLineTransport> {
-    for (;;) {
+    for (let wait = DIAL_RETRY_FIRST_MS; ; wait = Math.min(wait * 2, DIAL_RETRY_MAX_MS)) {
       try {
         return await JsonLineTransport.connect(this.socketPath, {
           timeoutMs: Math.max(1, deadline - Date.now()),
@@ -233,10 +238,10 @@ export class QmpClient {
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         const retryable = code === "ENOENT" || code === "ECONNREFUSED";
-        if (!options.waitForSocket || !retryable || Date.now() + DIAL_RETRY_MS >= deadline) {
+        if (!options.waitForSocket || !retryable || Date.now() + wait >= deadline) {
           throw new QmpConnectError(this.socketPath, `cannot connect: ${(err as Error).message}`, err);
         }
-        await sleep(DIAL_RETRY_MS);
+        await sleep(wait);
       }
     }
   }
