@@ -24,7 +24,7 @@ function toTreeView(disk: NonNullable<DiskRow>): DiskTreeView {
     file: l.file,
     parent: l.parent,
     backingFile: l.backingFile,
-    backingFormat: null,
+    backingFormat: l.backingFormat,
     template: l.template,
     version: l.version,
     virtualSize: Number(l.virtualSize),

@@ -35,6 +35,7 @@ export async function recordDisk(disk: DiskInventory, now = new Date()): Promise
         file: l.file,
         parent: l.parent,
         backingFile: l.backingFile,
+        backingFormat: l.backingFormat,
         template: l.template,
         version: l.version,
         virtualSize: BigInt(l.virtualSize),

@@ -9,6 +9,7 @@ import { formatDateTime } from "@/components/format/time";
 import { Badge } from "@/components/ui/Badge";
 import { CloseIcon, LockIcon } from "@/components/ui/icons";
 import { ProblemBadge } from "@/components/problems/ProblemBadge";
+import { BackingFormatValue } from "./BackingFormatValue";
 import { LayerActions } from "./LayerActions";
 import { RolePill } from "./RolePill";
 import type { LayerRole } from "./layer-roles";
@@ -97,7 +98,9 @@ export function LayerDetailsPanel(props: LayerDetailsPanelProps) {
             {layer.backingFile ? <Mono>{layer.backingFile}</Mono> : <Muted>none (root layer)</Muted>}
           </Field>
           {layer.backingFile ? (
-            <Field label="Backing format">{layer.backingFormat ?? <Muted>not recorded</Muted>}</Field>
+            <Field label="Backing format">
+              <BackingFormatValue format={layer.backingFormat} />
+            </Field>
           ) : null}
           <Field label="Modified">{formatDateTime(layer.modifiedAt)}</Field>
           <Field label="Created">{formatDateTime(layer.createdAt)}</Field>

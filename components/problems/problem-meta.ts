@@ -10,6 +10,7 @@ const META: Record<ProblemCode, { severity: Severity; label: string }> = {
   "backing-loop": { severity: "error", label: "Backing loop" },
   "backing-missing": { severity: "error", label: "Missing backing file" },
   "backing-outside-root": { severity: "warning", label: "Backing outside root" },
+  "backing-format-missing": { severity: "warning", label: "No backing format" },
   "not-qcow2": { severity: "error", label: "Not qcow2" },
   truncated: { severity: "error", label: "Truncated" },
   corrupt: { severity: "error", label: "Corrupt" },

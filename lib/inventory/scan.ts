@@ -181,7 +181,15 @@ function resolveBacking(root: string, file: string, h: Qcow2Header, name: string
     });
     return null;
   }
-  if (h.backingFormat && h.backingFormat !== "qcow2") {
+  if (!h.backingFormat) {
+    // QEMU then guesses the backing file's format from its content, which is unsafe (a raw file whose guest
+    // wrote a qcow2 header would be opened as qcow2). A warning only: the chain still opens as it is.
+    problems.push({
+      code: "backing-format-missing",
+      layer: name,
+      message: `${name}: no format recorded for backing file "${h.backingFile}", so QEMU will probe it (qemu-img rebase -u -F qcow2 -b "${h.backingFile}" records it)`,
+    });
+  } else if (h.backingFormat !== "qcow2") {
     problems.push({
       code: "not-qcow2",
       layer: name,

@@ -8,6 +8,7 @@ export type ProblemCode =
   | "backing-loop"
   | "backing-missing"
   | "backing-outside-root"
+  | "backing-format-missing"
   | "not-qcow2"
   | "truncated"
   | "corrupt"
@@ -40,6 +41,7 @@ export interface LayerInfo {
   parent: string | null;
   /** The backing file string exactly as stored in the header, or null. */
   backingFile: string | null;
+  /** The backing file's format as the header records it (e.g. `qcow2`), or null when none is recorded. */
   backingFormat: string | null;
   /** True for a backing file that lives outside the disk's folder (a shared template): read-only base. */
   template: boolean;

@@ -4,7 +4,10 @@ import type { ProblemCode } from "../inventory/types";
 import { LayerTree } from "../tree/model";
 import type { DiskState } from "./types";
 
-/** Problems that make a layer's chain unsafe to touch. A dirty flag is not one: QEMU repairs it on open. */
+/**
+ * Problems that make a layer's chain unsafe to touch. A dirty flag is not one (QEMU repairs it on open), nor is
+ * a backing format left unrecorded (QEMU probes it; the chain still opens, and Canopy's tools pass -F anyway).
+ */
 const BLOCKING: ProblemCode[] = [
   "backing-loop",
   "backing-missing",

@@ -93,6 +93,7 @@ describe("database", () => {
               file: "vm1/snap1.qcow2",
               parent: "base",
               backingFile: "base.qcow2",
+              backingFormat: "qcow2",
               template: false,
               version: 3,
               virtualSize: 10n * 2n ** 30n,
@@ -130,9 +131,9 @@ describe("database", () => {
       include: { layers: { orderBy: { name: "asc" } }, jobs: { include: { steps: { orderBy: { index: "asc" } } } } },
     });
     expect(back).toMatchObject({ status: "stopped", problems: "[]", activeLayer: "snap1", scannedAt: seen });
-    expect(back.layers.map((l) => [l.name, l.parent, l.fileSize, l.dirty, l.protected])).toEqual([
-      ["base", null, huge, false, false],
-      ["snap1", "base", 200_704n, true, false],
+    expect(back.layers.map((l) => [l.name, l.parent, l.backingFormat, l.fileSize, l.dirty, l.protected])).toEqual([
+      ["base", null, null, huge, false, false],
+      ["snap1", "base", "qcow2", 200_704n, true, false],
     ]);
     expect(back.layers[0]?.bitmaps).toBe("[]");
     expect(JSON.parse(back.layers[1]!.bitmaps)).toEqual([{ name: "b0", granularity: 65536 }]);

@@ -1,6 +1,8 @@
 import { access } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { readQcow2Header } from "@/lib/qcow2/header";
+import { dropBackingFormat } from "../support/backing-format";
 import { makeCanopyEnv, withoutLayers } from "../support/canopy-env";
 import { expectLayerContent, parentsOf, seedContent } from "../support/layer-data";
 import { fingerprintTree } from "../support/files";
@@ -100,6 +102,11 @@ describe("operations on the seed example, through the CLI, with real qemu-img", 
     expect(byName["after-revert"].description).toBe("test");
     expect(byName["1A-2"].parent).toBe("1A");
     expect(byName["1C"].children).toEqual([]); // the old active stays as a branch tip
+    // Both new layers name their backing format, so QEMU never has to probe it; the tree reports it from the database.
+    for (const name of ["after-revert", "1A-2"]) {
+      expect((await readQcow2Header(path.join(c.root, "vm-1", `${name}.qcow2`))).backingFormat, name).toBe("qcow2");
+      expect(byName[name].backingFormat, name).toBe("qcow2");
+    }
     // A new branch reads exactly as the snapshot it was made on.
     await expectLayerContent(
       c.root,
@@ -114,6 +121,29 @@ describe("operations on the seed example, through the CLI, with real qemu-img", 
     expect(refused.stderr).toMatch(/1X is protected/);
     expect((await c.cli("unprotect", "vm-1", "1X")).code).toBe(0);
     expect((await c.cli("delete", "vm-1", "1X")).code).toBe(0);
+  });
+
+  it("a layer with no recorded backing format is reported, does not block, and gets one when Canopy rebases it", async () => {
+    const c = await makeCanopyEnv();
+    const before = seedContent();
+    await dropBackingFormat(path.join(c.root, "vm-2/D2.qcow2"));
+    const tree = await c.cli("tree", "vm-2", "--json");
+    expect(tree.json.layers.map((l: any) => [l.name, l.backingFormat])).toEqual([["D0", null], ["D1", "qcow2"], ["D2", null]]);
+    expect(tree.json.problems).toEqual([expect.objectContaining({ code: "backing-format-missing", layer: "D2" })]);
+
+    const snap = await c.cli("snapshot", "vm-2", "--name", "D3", "--json");
+    expect(snap.code, snap.stdout + snap.stderr).toBe(0);
+    // Deleting D1 merges it down into D0 and repoints D2 at D0 (qemu-img rebase -u), this time with the format.
+    const del = await c.cli("delete", "vm-2", "D1", "--json");
+    expect(del.code, del.stdout + del.stderr).toBe(0);
+    const after = await c.cli("tree", "vm-2", "--json");
+    expect(after.json.layers.map((l: any) => [l.name, l.parent, l.backingFormat])).toEqual([
+      ["D0", null, null],
+      ["D2", "D0", "qcow2"],
+      ["D3", "D2", "qcow2"],
+    ]);
+    expect(after.json.problems).toEqual([]);
+    await expectLayerContent(c.root, "vm-2", { D0: before.D1!, D2: before.D2!, D3: before.D2! }, { exactly: true });
   });
 
   it("flattens the active layer without changing what it reads", async () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { readQcow2Header, Qcow2FormatError } from "@/lib/qcow2/header";
 import * as img from "@/lib/qemu/img";
 import { run } from "@/lib/proc/run";
+import { dropBackingFormat } from "../support/backing-format";
 import { makeTempDir } from "../support/tmp";
 
 /** The header reader must say exactly what qemu-img info says, on images qemu-img itself made. */
@@ -56,7 +57,7 @@ describe("qcow2 header reader against qemu-img info", () => {
     expect(h.clusterSize).toBe(clusterSize);
   });
 
-  it("reads relative and absolute backing names exactly as stored", async () => {
+  it("reads relative and absolute backing names exactly as stored, and the backing format given with -F", async () => {
     const dir = await makeTempDir();
     const base = path.join(dir, "base.qcow2");
     await img.create(base, { size: 1 << 24 });
@@ -66,9 +67,22 @@ describe("qcow2 header reader against qemu-img info", () => {
     await img.create(abs, { backing: base, backingFormat: "qcow2" });
     const v2 = path.join(dir, "v2.qcow2");
     await img.create(v2, { backing: "./rel.qcow2", backingFormat: "qcow2", compat: "0.10" });
-    expect((await expectAgreesWithQemuImg(rel)).backingFile).toBe("base.qcow2");
+    expect(await expectAgreesWithQemuImg(rel)).toMatchObject({ backingFile: "base.qcow2", backingFormat: "qcow2" });
     expect((await expectAgreesWithQemuImg(abs)).backingFile).toBe(base);
     expect((await expectAgreesWithQemuImg(v2)).backingFile).toBe("./rel.qcow2");
+  });
+
+  it("reads a null backing format when the header records none", async () => {
+    const dir = await makeTempDir();
+    // What `qemu-img create -u -b x` made before -F was required; qemu-img 7.2 refuses to, so the header is edited.
+    // A bitmap's extension follows the format's, so the extensions after it must still be read.
+    const noFormat = path.join(dir, "no-format.qcow2");
+    await run("qemu-img", ["create", "-q", "-f", "qcow2", "-u", "-F", "qcow2", "-b", "x", noFormat, "16M"]);
+    await run("qemu-img", ["bitmap", "--add", noFormat, "backup-0"]);
+    await dropBackingFormat(noFormat);
+    const h = await expectAgreesWithQemuImg(noFormat);
+    expect(h).toMatchObject({ backingFile: "x", backingFormat: null });
+    expect(h.bitmaps.map((b) => b.name)).toEqual(["backup-0"]);
   });
 
   it("lists persistent bitmaps with their flags", async () => {

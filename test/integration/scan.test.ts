@@ -5,6 +5,7 @@ import { scanStorageRoot, scanDisk } from "@/lib/inventory/scan";
 import { createSeedRoot } from "@/lib/demo/seed";
 import * as img from "@/lib/qemu/img";
 import { run } from "@/lib/proc/run";
+import { dropBackingFormat } from "../support/backing-format";
 import { makeTempDir } from "../support/tmp";
 import { fingerprintTree } from "../support/files";
 
@@ -43,6 +44,15 @@ describe("scanning a storage root", () => {
     expect(vm1.leaves.sort()).toEqual(["1C", "1X"]);
     expect(vm1.layers.find((l) => l.name === "VM1")?.backingFile).toBe("../templates/Base.qcow2");
     expect(vm1.layers.find((l) => l.name === "Base")?.file).toBe("templates/Base.qcow2");
+    // The seed passes -F qcow2 for every overlay, as Canopy's own operations do.
+    expect(vm1.layers.map((l) => [l.name, l.backingFormat])).toEqual([
+      ["Base", null],
+      ["VM1", "qcow2"],
+      ["1A", "qcow2"],
+      ["1B", "qcow2"],
+      ["1C", "qcow2"],
+      ["1X", "qcow2"],
+    ]);
     const vm2 = result.disks[1]!;
     expect(vm2.layers.map((l) => l.name)).toEqual(["D0", "D1", "D2"]);
     expect(vm2.leaves).toEqual(["D2"]);
@@ -114,6 +124,18 @@ describe("scanning a storage root", () => {
     const [vm1, vm2] = (await scanUnchanged(root)).disks;
     expect(vm1!.problems).toEqual([expect.objectContaining({ code: "corrupt", layer: "1B" })]);
     expect(vm2!.problems).toEqual([expect.objectContaining({ code: "dirty", layer: "D2" })]);
+  });
+
+  it("warns about a backing file whose format the header does not record, and still follows it", async () => {
+    const root = await seededRoot();
+    await dropBackingFormat(path.join(root, "vm-2/D1.qcow2"));
+    const vm2 = (await scanUnchanged(root)).disks[1]!;
+    expect(vm2.layers.map((l) => [l.name, l.parent, l.backingFormat])).toEqual([
+      ["D0", null, null],
+      ["D1", "D0", null],
+      ["D2", "D1", "qcow2"],
+    ]);
+    expect(vm2.problems).toEqual([{ code: "backing-format-missing", layer: "D1", message: expect.stringMatching(/QEMU will probe it/) }]);
   });
 
   it("scans one disk by name", async () => {

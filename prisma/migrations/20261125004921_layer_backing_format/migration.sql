@@ -1,0 +1,2 @@
+-- AlterTable
+ALTER TABLE "Layer" ADD COLUMN "backingFormat" TEXT;
