@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { expect, type Locator, type Page } from "@playwright/test";
@@ -28,6 +28,28 @@ const cliEnv = {
 export function canopy(...args: string[]): unknown {
   const out = execFileSync(process.execPath, ["bin/canopy.mjs", ...args, "--json"], { env: cliEnv, encoding: "utf8", stdio: "pipe", timeout: 60_000 });
   return JSON.parse(out) as unknown;
+}
+
+/** How a CLI command left running ended: its exit code (null when killed, by its timeout say) and output. */
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Starts `canopy <args> --json` and returns at once, for a test to watch the dashboard while the CLI's job
+ * runs; the promise settles when the command exits. `env` adds variables (CANOPY_BACKUP_SPEED, say).
+ */
+export function canopyRunning(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["bin/canopy.mjs", ...args, "--json"],
+      { env: { ...cliEnv, ...env }, encoding: "utf8", timeout: 180_000 },
+      (err, stdout, stderr) => resolve({ code: err ? (typeof err.code === "number" ? err.code : null) : 0, stdout, stderr }),
+    );
+  });
 }
 
 /** Records a disk folder in the database now (`canopy tree`), rather than waiting for the worker's rescan. */

@@ -20,6 +20,10 @@ interface JobProgressBarProps {
   cancelError: string | null;
   onCancel: () => void;
   onDismiss: () => void;
+  /** Who started it, for a job this page did not start ("started from the CLI by alice"). */
+  startedBy?: string;
+  /** Tells the bar of a job started elsewhere from the bar of the page's own job. */
+  testId?: string;
 }
 
 const STATE_TEXT: Record<JobView["state"], string> = {
@@ -40,7 +44,7 @@ const STATE_STYLE: Record<JobView["state"], { box: string; bar: string; pill: st
 
 /** One job followed live: state, stage, bytes copied of the total, and its error when it fails. */
 export function JobProgressBar(props: JobProgressBarProps) {
-  const { summary, plannedBytes, job, lost, pollError, cancelling, cancelError, onCancel, onDismiss } = props;
+  const { summary, plannedBytes, job, lost, pollError, cancelling, cancelError, onCancel, onDismiss, startedBy } = props;
   const [confirming, setConfirming] = useState(false);
   const state = job?.state ?? "queued";
   const style = STATE_STYLE[state];
@@ -54,7 +58,7 @@ export function JobProgressBar(props: JobProgressBarProps) {
   return (
     <section
       aria-label="Job progress"
-      data-testid="job-progress"
+      data-testid={props.testId ?? "job-progress"}
       data-job-state={state}
       data-job-id={job?.id}
       className={`rounded-lg border px-4 py-3 shadow-sm ${style.box}`}
@@ -66,8 +70,15 @@ export function JobProgressBar(props: JobProgressBarProps) {
         >
           {lost && !job ? "Unknown" : STATE_TEXT[state]}
         </span>
-        <span className="min-w-0 flex-1 truncate text-sm font-medium text-slate-900" title={summary}>
-          {summary}
+        <span className="flex min-w-0 flex-1 items-baseline gap-2">
+          <span className="min-w-0 truncate text-sm font-medium text-slate-900" title={summary} data-testid="job-summary">
+            {summary}
+          </span>
+          {startedBy ? (
+            <span className="shrink-0 text-[13px] text-slate-500" data-testid="job-started-by">
+              {startedBy}
+            </span>
+          ) : null}
         </span>
         <span className="text-sm tabular-nums text-slate-600" data-testid="job-bytes">
           {total > 0 ? `${formatBytes(done)} of ${formatBytes(total)}` : "no data to copy"}

@@ -14,14 +14,17 @@ const storageKey = (disk: string) => `canopy.job.${disk}`;
 
 /**
  * Remembers the job started from the disk page for the browser tab's session, so a reload (or a visit to
- * another page and back) still shows its progress instead of silently losing it.
+ * another page and back) still shows its progress instead of silently losing it. `restored` turns true once
+ * the session's job has been read: until then a job holding the disk may be this tab's own.
  */
 export function useTrackedJob(disk: string) {
   const [job, setJobState] = useState<TrackedJob | null>(null);
+  const [restored, setRestored] = useState(false);
 
   // Read after mount: the server render has no sessionStorage, and both renders must agree.
   useEffect(() => {
     setJobState(read(disk));
+    setRestored(true);
   }, [disk]);
 
   const setJob = useCallback(
@@ -37,7 +40,7 @@ export function useTrackedJob(disk: string) {
     [disk],
   );
 
-  return [job, setJob] as const;
+  return [job, setJob, restored] as const;
 }
 
 function read(disk: string): TrackedJob | null {

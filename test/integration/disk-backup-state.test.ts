@@ -2,7 +2,7 @@
 // CLI with real QEMU. Every state a disk can be in is an answer, never a throw.
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { makeCanopyEnv, type CanopyEnv } from "../support/canopy-env";
+import { adoptCanopyEnv, makeCanopyEnv, type CanopyEnv } from "../support/canopy-env";
 
 describe("a disk's backup state (last backup, next run, bitmap health)", () => {
   let env: CanopyEnv;
@@ -11,7 +11,7 @@ describe("a disk's backup state (last backup, next run, bitmap health)", () => {
 
   beforeAll(async () => {
     env = await makeCanopyEnv();
-    for (const key of ["DATABASE_URL", "CANOPY_STORAGE_ROOT", "CANOPY_BACKUP_ROOT", "CANOPY_RUN_DIR"]) process.env[key] = env.env[key];
+    adoptCanopyEnv(env);
     db = await import("@/server/db");
     load = (await import("@/server/backups/disk-backup-state")).loadDiskBackupState;
   }, 120_000);

@@ -73,6 +73,14 @@ export async function makeCanopyEnv(layers: SeedLayer[] = SEED_LAYERS, size?: nu
   return { dir, root, env, cli, startWorker };
 }
 
+/**
+ * Points this test process at the installation (database, storage, backup and run roots), for tests that call
+ * server modules directly: import them after this, since some read the environment when they load.
+ */
+export function adoptCanopyEnv(env: CanopyEnv): void {
+  for (const key of ["DATABASE_URL", "CANOPY_STORAGE_ROOT", "CANOPY_BACKUP_ROOT", "CANOPY_RUN_DIR"]) process.env[key] = env.env[key];
+}
+
 export function withoutLayers(names: string[], layers: SeedLayer[] = SEED_LAYERS): SeedLayer[] {
   return layers.filter((l) => !names.includes(l.name));
 }

@@ -4,6 +4,7 @@ import { notFound } from "next/navigation";
 import { getDiskTree } from "@/server/disks";
 import { requireUser } from "@/server/auth/current-user";
 import { loadDiskBackupState, type DiskBackupState } from "@/server/backups/disk-backup-state";
+import { getDiskActivity, type DiskActivity } from "@/server/disk-activity";
 import type { DiskTreeView } from "@/lib/inventory/views";
 import { decodeRouteParam, errorMessage } from "@/components/disks/load";
 import { DiskWorkspace } from "@/components/disk-tree/DiskWorkspace";
@@ -45,12 +46,20 @@ export default async function DiskPage({ params }: DiskPageProps) {
   }
   if (!tree) notFound();
 
-  // The backup state's own troubles (no schedule, a disk the preview cannot read) are states it shows; a read
-  // that fails outright leaves the panel to fetch it again from the browser.
-  const backupState = await loadDiskBackupState(name).catch((err: unknown): DiskBackupState | null => {
-    console.error(`loading the backup state of ${name} failed:`, err);
-    return null;
-  });
-  // The client side takes it from here: the graph, its actions, and refetching the tree after each job.
-  return <DiskWorkspace initialTree={tree} initialBackupState={backupState} />;
+  // Either read failing outright leaves its part of the page to fetch it again from the browser. The backup
+  // state's own troubles (no schedule, a disk the preview cannot read) are states it shows. A job already
+  // holding the disk (started from the CLI, say) disables the actions from the first paint.
+  const [backupState, activity] = await Promise.all([
+    loadDiskBackupState(name).catch((err: unknown): DiskBackupState | null => {
+      console.error(`loading the backup state of ${name} failed:`, err);
+      return null;
+    }),
+    getDiskActivity(name).catch((err: unknown): DiskActivity | null => {
+      console.error(`reading the current job of ${name} failed:`, err);
+      return null;
+    }),
+  ]);
+  // The client side takes it from here: the graph, its actions, and refetching the tree after each job. Keyed
+  // by disk, so nothing one disk's page remembers (picks, a job's bar) carries over to another's.
+  return <DiskWorkspace key={tree.name} initialTree={tree} initialBackupState={backupState} initialActivity={activity} />;
 }

@@ -1,0 +1,44 @@
+import "server-only";
+import type { JobView } from "./actions/types";
+import { getDb } from "./db";
+import { toJobView } from "./job-views";
+
+/** The job holding a disk, as the disk page names it: what it does, and who started it. */
+export type DiskJob = Pick<JobView, "id" | "kind" | "summary" | "requestedBy"> & { state: "queued" | "running" };
+
+/**
+ * What is happening to a disk now, whoever started it (this tab, another one, the CLI, the backup schedule):
+ * the job holding its lock, and the newest job that has ended, so the disk page can tell that a job started and
+ * ended between two of its polls (a snapshot takes less than a poll's interval) and read the tree again.
+ */
+export interface DiskActivity {
+  currentJob: DiskJob | null;
+  lastEndedJobId: string | null;
+}
+
+const ACTIVE_STATES = ["queued", "running"] as const;
+
+/** Null when there is no such disk. Two indexed reads: cheap enough to poll every few seconds. */
+export async function getDiskActivity(name: string): Promise<DiskActivity | null> {
+  const db = getDb();
+  const disk = await db.disk.findUnique({
+    where: { name },
+    select: { lock: { select: { job: { include: { disk: { select: { name: true } } } } } } },
+  });
+  if (!disk) return null;
+  const lastEnded = await db.job.findFirst({
+    where: { disk: { name }, endedAt: { not: null } },
+    orderBy: [{ endedAt: "desc" }, { id: "desc" }],
+    select: { id: true },
+  });
+  return { currentJob: holder(disk.lock?.job), lastEndedJobId: lastEnded?.id ?? null };
+}
+
+function holder(job: Parameters<typeof toJobView>[0] | undefined): DiskJob | null {
+  if (!job) return null;
+  const view = toJobView(job);
+  // A job records its end before it lets go of the lock: an ended holder no longer holds the disk.
+  const state = ACTIVE_STATES.find((s) => s === view.state);
+  if (!state) return null;
+  return { id: view.id, kind: view.kind, summary: view.summary, requestedBy: view.requestedBy, state };
+}
