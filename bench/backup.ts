@@ -192,6 +192,10 @@ try {
       `full / synced convert: ${median(perRound.map((p) => p.synced)).toFixed(2)}x (${spread(perRound.map((p) => p.synced))})`,
   );
   console.log(
+    `  per round (full / convert / synced convert, ms): ` +
+      full.map((f, i) => `${f.toFixed(0)}/${convert[i]!.toFixed(0)}/${convertSynced[i]!.toFixed(0)}`).join(", "),
+  );
+  console.log(
     `  replication stage alone / synced convert: ${median(perRound.map((p) => p.replication)).toFixed(2)}x ` +
       `(${spread(perRound.map((p) => p.replication))})`,
   );
