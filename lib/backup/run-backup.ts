@@ -172,11 +172,10 @@ async function backupLocked(input: RunBackupInput): Promise<RunBackupResult> {
   // after the record. The transfer hashed this very file a moment ago: here size, header and qemu-img check.
   // A verify that cannot even run leaves the record "pending": the next backup is full, which is right.
   const verifying = verifyBackupFile(folder, record, { signal: input.signal, onProgress: input.onProgress, rehash: false });
+  // Handled here at once: a rejection (a cancel) while the record is still being written must not go unhandled.
+  verifying.catch(() => undefined);
   const notRecorded = await recording;
-  if (notRecorded) {
-    await verifying.catch(() => undefined);
-    return a.abandon(notRecorded, false);
-  }
+  if (notRecorded) return a.abandon(notRecorded, false);
   record.verify = await verifying;
   const chain = await updateManifest(folder, (m) => {
     const stored = m.backups.find((b) => b.id === id);
