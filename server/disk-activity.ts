@@ -18,20 +18,25 @@ export interface DiskActivity {
 
 const ACTIVE_STATES = ["queued", "running"] as const;
 
-/** Null when there is no such disk. Two indexed reads: cheap enough to poll every few seconds. */
-export async function getDiskActivity(name: string): Promise<DiskActivity | null> {
-  const db = getDb();
-  const disk = await db.disk.findUnique({
+/** The job holding the disk now: null when none does, undefined when there is no such disk. One indexed read. */
+export async function currentDiskJob(name: string): Promise<DiskJob | null | undefined> {
+  const disk = await getDb().disk.findUnique({
     where: { name },
     select: { lock: { select: { job: { include: { disk: { select: { name: true } } } } } } },
   });
-  if (!disk) return null;
-  const lastEnded = await db.job.findFirst({
+  return disk ? holder(disk.lock?.job) : undefined;
+}
+
+/** Null when there is no such disk. Two indexed reads: cheap enough to poll every few seconds. */
+export async function getDiskActivity(name: string): Promise<DiskActivity | null> {
+  const currentJob = await currentDiskJob(name);
+  if (currentJob === undefined) return null;
+  const lastEnded = await getDb().job.findFirst({
     where: { disk: { name }, endedAt: { not: null } },
     orderBy: [{ endedAt: "desc" }, { id: "desc" }],
     select: { id: true },
   });
-  return { currentJob: holder(disk.lock?.job), lastEndedJobId: lastEnded?.id ?? null };
+  return { currentJob, lastEndedJobId: lastEnded?.id ?? null };
 }
 
 function holder(job: Parameters<typeof toJobView>[0] | undefined): DiskJob | null {

@@ -2,6 +2,7 @@ import "server-only";
 import { assertName } from "@/lib/inventory/names";
 import { gateError } from "../actions/error-gate";
 import { getDb } from "../db";
+import { currentDiskJob } from "../disk-activity";
 import { scheduleOutlook, type ScheduleOutlook } from "./cron";
 import { syncDiskBackups } from "./mirror";
 import { previewNextBackup } from "./operations";
@@ -89,12 +90,8 @@ async function lastBackup(disk: string): Promise<LastBackup | null> {
 }
 
 async function bitmapHealth(disk: string): Promise<BitmapHealth> {
-  // Only a job still queued or running counts: a job marks its end before it lets go of the lock.
-  const lock = await getDb().diskLock.findFirst({
-    where: { disk: { name: disk }, job: { state: { in: ["queued", "running"] } } },
-    select: { job: { select: { id: true, kind: true } } },
-  });
-  if (lock) return { state: "busy", jobId: lock.job.id, jobKind: lock.job.kind };
+  const holder = await currentDiskJob(disk);
+  if (holder) return { state: "busy", jobId: holder.id, jobKind: holder.kind };
   try {
     const p = await previewNextBackup(disk);
     return { state: "checked", kind: p.kind === "incremental" ? "incremental" : "full", reason: p.reason, detail: p.detail };

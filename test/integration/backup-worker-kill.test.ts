@@ -5,6 +5,7 @@ import { run } from "@/lib/proc/run";
 import { makeCanopyEnv, type CanopyEnv } from "../support/canopy-env";
 import { bitmapsOf, captureOffline, writeOffline, MiB } from "../support/backup-disk";
 import { fingerprintTree } from "../support/files";
+import { waitFor } from "../support/wait-for";
 
 /**
  * The worker killed (SIGKILL of its process group, so the qemu-storage-daemon it started for the job dies too)
@@ -14,16 +15,6 @@ import { fingerprintTree } from "../support/files";
  */
 
 const TOOL = { timeoutMs: 120_000 };
-
-async function waitFor<T>(what: string, probe: () => T | null | undefined, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function same(a: string, b: string): Promise<boolean> {
   const r = await run("qemu-img", ["compare", "-U", "-f", "qcow2", "-F", "qcow2", a, b], { ...TOOL, okExitCodes: [0, 1] });

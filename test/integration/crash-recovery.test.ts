@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { w, type SeedLayer, MiB } from "@/lib/demo/seed";
 import { makeCanopyEnv } from "../support/canopy-env";
 import { expectLayerContent, parentsOf, seedContent } from "../support/layer-data";
+import { waitFor } from "../support/wait-for";
 
 /**
  * A worker killed (SIGKILL, with its qemu-img) in the middle of a merge, then started again: the job must
@@ -15,16 +16,6 @@ const BIG: SeedLayer[] = [
   { folder: "big", name: "B2", parent: "B1", writes: [w(0x13, 352, 224), w(0x14, 64, 32)] },
   { folder: "big", name: "B3", parent: "B2", writes: [w(0x15, 600, 8), w(0x16, 140, 4)] },
 ];
-
-async function waitFor<T>(what: string, probe: () => Promise<T | null | undefined>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 async function killMidStepThenRecover(args: string[], stepKind: string) {
   const c = await makeCanopyEnv(BIG, SIZE);
