@@ -66,23 +66,54 @@ function bad(expr: string, why: string): CanopyError {
 /** Whether the minute containing `at` (local time) matches. */
 export function cronMatches(spec: CronSpec | string, at: Date): boolean {
   const s = typeof spec === "string" ? parseCron(spec) : spec;
-  if (!s.minute.has(at.getMinutes()) || !s.hour.has(at.getHours()) || !s.month.has(at.getMonth() + 1)) return false;
-  const dom = s.dayOfMonth.has(at.getDate());
-  const dow = s.dayOfWeek.has(at.getDay());
-  if (s.domRestricted && s.dowRestricted) return dom || dow;
-  return dom && dow;
+  return s.minute.has(at.getMinutes()) && s.hour.has(at.getHours()) && dayMatches(s, at);
 }
 
-/** The next matching minute strictly after `after` (searches up to ~4 years); null if none. */
+/** How far ahead nextCronRun looks: past a leap day, so "0 0 29 2 *" is found, and no further. */
+const SEARCH_DAYS = 4 * 366 + 1;
+
+/**
+ * The next matching minute strictly after `after` (local time, searching about four years ahead); null if
+ * none. It walks days and tries only the schedule's own hours and minutes on the days that match, so a
+ * schedule that never matches (February 30th) costs ~1,500 day checks, not two million minute checks: the
+ * disk page asks this on every load.
+ */
 export function nextCronRun(spec: CronSpec | string, after: Date): Date | null {
   const s = typeof spec === "string" ? parseCron(spec) : spec;
-  const t = new Date(after);
-  t.setSeconds(0, 0);
-  for (let i = 0; i < 4 * 366 * 24 * 60; i++) {
-    t.setMinutes(t.getMinutes() + 1);
-    if (cronMatches(s, t)) return new Date(t);
+  const hours = [...s.hour].sort((a, b) => a - b);
+  const minutes = [...s.minute].sort((a, b) => a - b);
+  const day = new Date(after.getFullYear(), after.getMonth(), after.getDate());
+  for (let i = 0; i < SEARCH_DAYS; i++, day.setDate(day.getDate() + 1)) {
+    if (!dayMatches(s, day)) continue;
+    for (const h of hours) {
+      for (const m of minutes) {
+        const t = new Date(day.getFullYear(), day.getMonth(), day.getDate(), h, m);
+        // A time in a daylight-saving gap comes back shifted to another hour: no run then, as the worker,
+        // which checks each minute it lives through, would not start one either.
+        if (t > after && t.getHours() === h && t.getMinutes() === m) return t;
+      }
+    }
   }
   return null;
+}
+
+function dayMatches(s: CronSpec, day: Date): boolean {
+  if (!s.month.has(day.getMonth() + 1)) return false;
+  const dom = s.dayOfMonth.has(day.getDate());
+  const dow = s.dayOfWeek.has(day.getDay());
+  return s.domRestricted && s.dowRestricted ? dom || dow : dom && dow;
+}
+
+/**
+ * Parses a schedule about to be saved and refuses one that is valid cron but never runs (February 30th,
+ * April 31st): saved, it would silently never back anything up.
+ */
+export function parseSavableCron(expr: string, now = new Date()): CronSpec {
+  const spec = parseCron(expr);
+  if (!nextCronRun(spec, now)) {
+    throw new CanopyError("invalid-input", `schedule "${expr}" would never run: no day matches it (a date that does not exist, such as February 30th)`);
+  }
+  return spec;
 }
 
 /** When a stored schedule runs next, as the dashboard tells it. */

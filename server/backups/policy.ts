@@ -3,7 +3,7 @@ import { CanopyError } from "@/lib/errors";
 import { DEFAULT_POLICY } from "@/lib/backup";
 import { assertName } from "@/lib/inventory/names";
 import { getDb } from "../db";
-import { parseCron } from "./cron";
+import { parseSavableCron } from "./cron";
 
 /**
  * Backup policy: one global default row (diskName "*") and optional per-disk overrides; a null field of an
@@ -85,7 +85,7 @@ export function validatePolicyChange(change: PolicyChange): void {
   if (change.keepChains != null && (!Number.isInteger(change.keepChains) || change.keepChains < 1 || change.keepChains > 10_000)) {
     throw new CanopyError("invalid-input", `--keep-chains must be a whole number from 1 to 10000 (got ${change.keepChains})`);
   }
-  if (change.schedule != null && change.schedule !== "") parseCron(change.schedule);
+  if (change.schedule != null && change.schedule !== "") parseSavableCron(change.schedule);
 }
 
 export async function setPolicy(disk: string | null, change: PolicyChange): Promise<EffectivePolicy> {

@@ -158,6 +158,10 @@ describe("backups through the CLI", () => {
     const bad = await c.cli("policy", "--schedule", "61 * * * *");
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/minute field "61"/);
+    const never = await c.cli("policy", "--schedule", "0 0 31 4,6,9,11 *");
+    expect(never.code).toBe(1);
+    expect(never.stderr).toMatch(/would never run/);
+    expect((await c.cli("policy", "--json")).json.policy.schedule, "a refused schedule is not saved").toBeNull();
     expect((await c.cli("policy", "--disk", "vm-2", "--schedule", "* * * * *", "--json")).code).toBe(0);
     const worker = c.startWorker();
     try {
