@@ -5,7 +5,7 @@ import type { ReactNode } from "react";
 import { AppSidebar } from "@/components/shell/AppSidebar";
 import { QueryProvider } from "@/components/providers/QueryProvider";
 import { ErrorState } from "@/components/ui/StatePanel";
-import { gateError } from "@/server/actions/error-gate";
+import { gateError } from "@/server/error-gate";
 import { getCurrentUser } from "@/server/auth/current-user";
 import { REQUEST_PATH_HEADER, isPublicPage, loginPath } from "@/server/auth/shared";
 import type { SessionUser } from "@/server/auth/sessions";

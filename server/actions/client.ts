@@ -3,7 +3,7 @@ import { unstable_rethrow } from "next/navigation";
 import type { z } from "zod";
 import { getCurrentUser } from "../auth/current-user";
 import type { SessionUser } from "../auth/sessions";
-import { UNAUTHENTICATED, gateError, type ClientError } from "./error-gate";
+import { UNAUTHENTICATED, gateError, type ClientError } from "../error-gate";
 import type { ActionResult } from "./types";
 
 /**

@@ -1,7 +1,7 @@
 import "server-only";
 import { getCurrentUser } from "../auth/current-user";
 import type { SessionUser } from "../auth/sessions";
-import { UNAUTHENTICATED, gateError, type ClientError } from "../actions/error-gate";
+import { UNAUTHENTICATED, gateError, type ClientError } from "../error-gate";
 
 /**
  * Route handlers for the dashboard's polling, with the same rules as server actions: a session is required,

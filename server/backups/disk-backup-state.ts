@@ -1,6 +1,6 @@
 import "server-only";
 import { assertName } from "@/lib/inventory/names";
-import { gateError } from "../actions/error-gate";
+import { gateError } from "../error-gate";
 import { getDb } from "../db";
 import { currentDiskJob } from "../disk-activity";
 import { scheduleOutlook, type ScheduleOutlook } from "./cron";

@@ -1,14 +1,15 @@
 import "server-only";
 import { randomBytes } from "node:crypto";
 import { isCanopyError } from "@/lib/errors";
-import type { ActionResult } from "./types";
+import type { ActionResult } from "./actions/types";
 
 export type ClientError = Extract<ActionResult<never>, { ok: false }>["error"];
 
 /**
- * What the browser may learn of an error. A CanopyError was written for the admin and passes as it is (with
- * its details, when they are plain data); anything else is an internal error: it is logged here with a short
- * reference, and the browser gets only that reference, never the message or the stack.
+ * What the browser may learn of an error, one rule for server actions, API routes and pages. A CanopyError was
+ * written for the admin and passes as it is (with its details, when they are plain data); anything else is an
+ * internal error: it is logged here with a short reference, and the browser gets only that reference, never
+ * the message or the stack.
  */
 export function gateError(err: unknown, where: string): ClientError {
   if (isCanopyError(err)) {
