@@ -10,10 +10,10 @@ import {
 } from "../../backups/operations";
 import { listPolicies, setPolicy, type PolicyChange } from "../../backups/policy";
 import { CanopyError } from "@/lib/errors";
+import { cliActor } from "../actor";
 
 /** Backups: the engine (lib/backup) run as Canopy jobs; see server/backups/. */
 
-const requestedBy = () => `cli:${process.env.USER ?? "unknown"}`;
 const background = { type: "boolean" as const, description: "queue the job for the worker and return at once" };
 const str = (ctx: CommandContext, key: string) => (typeof ctx.options[key] === "string" ? (ctx.options[key] as string) : undefined);
 
@@ -27,7 +27,7 @@ export const backup = defineCommand({
     const r = await startBackup(ctx.positionals[0]!, {
       full: ctx.options.full === true,
       background: ctx.options.background === true,
-      requestedBy: requestedBy(),
+      requestedBy: cliActor(),
     });
     const { jobSummary: _drop, ...result } = (r.result ?? {}) as Record<string, unknown>;
     return { job: r.job, backup: r.result ? result : null };
@@ -69,7 +69,7 @@ export const verify = defineCommand({
   positionals: [1, 1],
   options: { background },
   async run(ctx) {
-    const r = await startVerify(ctx.positionals[0]!, { requestedBy: requestedBy(), background: ctx.options.background === true });
+    const r = await startVerify(ctx.positionals[0]!, { requestedBy: cliActor(), background: ctx.options.background === true });
     return { job: r.job, verify: r.result };
   },
   human: (r) =>
@@ -100,7 +100,7 @@ export const restoreCommand = defineCommand({
     if (ctx.options.branch === true) picked.push({ kind: "branch", layer: str(ctx, "layer") });
     if (ctx.options["in-place"] === true) picked.push({ kind: "in-place" });
     if (picked.length !== 1) throw new CanopyError("invalid-input", "give exactly one of --to <file>, --as-disk <name>, --branch, --in-place");
-    const r = await startRestore(ctx.positionals[0]!, picked[0]!, { requestedBy: requestedBy(), background: ctx.options.background === true });
+    const r = await startRestore(ctx.positionals[0]!, picked[0]!, { requestedBy: cliActor(), background: ctx.options.background === true });
     return { job: r.job, restore: r.result };
   },
   human: (r) => (r.restore ? `restored ${r.restore.backupId} to ${r.restore.output} (job ${r.job.id})` : `restore queued (job ${r.job.id})`),
@@ -112,7 +112,7 @@ export const backupDelete = defineCommand({
   summary: "Delete a backup (with everything stacked on it; never a chain without a newer full)",
   positionals: [1, 1],
   options: { "dry-run": { type: "boolean", description: "print what would go and change nothing" } },
-  run: (ctx) => removeBackups([ctx.positionals[0]!], { dryRun: ctx.options["dry-run"] === true, requestedBy: requestedBy() }),
+  run: (ctx) => removeBackups([ctx.positionals[0]!], { dryRun: ctx.options["dry-run"] === true, requestedBy: cliActor() }),
   human: (r) => `${r.dryRun ? "would " : ""}${r.plan.summary}`,
 });
 

@@ -1,11 +1,12 @@
 import { defineCommand } from "../command";
 import { cancelJob } from "../../jobs/cancel-job";
+import { cliActor } from "../actor";
 
 export const cancel = defineCommand({
   name: "cancel",
   usage: "<job-id> [--json]",
   summary: "Stop a queued or running job (the tree stays consistent)",
   positionals: [1, 1],
-  run: ({ positionals }) => cancelJob(positionals[0]!, `cli:${process.env.USER ?? "unknown"}`),
+  run: ({ positionals }) => cancelJob(positionals[0]!, cliActor()),
   human: (r) => `job ${r.id}: ${r.state}`,
 });

@@ -4,10 +4,10 @@ import { defineCommand, type CommandContext } from "../command";
 import { runOperation, type OperationResult } from "../../ops/run-operation";
 import type { OperationRequest } from "../../ops/plan-operation";
 import { formatBytes } from "../format";
+import { cliActor } from "../actor";
 
 /** The snapshot-tree operations. Each plans first; --dry-run prints the plan and changes nothing. */
 
-const requestedBy = () => `cli:${process.env.USER ?? "unknown"}`;
 const dryRun = { type: "boolean" as const, description: "print the plan and change nothing" };
 const background = { type: "boolean" as const, description: "queue the job for the worker and return at once" };
 
@@ -29,7 +29,7 @@ function operation(
       runOperation(ctx.positionals[0]!, toRequest(ctx), {
         dryRun: ctx.options["dry-run"] === true,
         background: ctx.options.background === true,
-        requestedBy: requestedBy(),
+        requestedBy: cliActor(),
       }),
     human: (r) =>
       r.dryRun
