@@ -17,6 +17,7 @@ import {
   type RestorePlan,
   type RestoreTarget,
 } from "@/lib/backup";
+import { reasonWords } from "@/lib/backup/reason-words";
 import { CanopyError } from "@/lib/errors";
 import { assertName, diskFolder } from "@/lib/inventory/names";
 import { scanDisk } from "@/lib/inventory/scan";
@@ -196,7 +197,9 @@ const backupExecutor: TaskExecutor = async (disk, params, ctx) => {
     warnings: result.warnings,
     retention,
   };
-  return { ...out, jobSummary: `${b.kind} backup ${b.id} of ${disk} (${result.reason})` } as unknown as Record<string, unknown>;
+  // The job list's line: an incremental's reason is only ever "incremental", so only a full says why.
+  const why = result.kind === "full" ? ` (${reasonWords(result.reason)})` : "";
+  return { ...out, jobSummary: `${b.kind} backup of ${disk}${why}: ${b.id}` } as unknown as Record<string, unknown>;
 };
 
 /** What the next backup would be and why, without making it. */

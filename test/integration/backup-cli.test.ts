@@ -140,10 +140,23 @@ describe("backups through the CLI", () => {
 
     const next = await backupOk(c);
     expect(next).toMatchObject({ kind: "full", reason: "previous-failed-or-unverified" });
-    // The jobs list shows what each backup was.
+    // The jobs list shows what each backup was, and a finished backup's bar is full: the bytes of its copy.
     const jobs = await c.cli("jobs", "--json");
     expect(jobs.code).toBe(0);
-    expect(jobs.json.jobs.filter((j: { kind: string }) => j.kind === "backup")).toHaveLength(4);
+    type JobRow = { kind: string; summary: string; progressDone: number; progressTotal: number; requestedBy: string };
+    const backupJobs = (jobs.json.jobs as JobRow[]).filter((j) => j.kind === "backup").reverse();
+    expect(backupJobs.map((j) => j.summary)).toEqual([
+      `full backup of vm-1 (first backup): ${first.backupId}`,
+      `full backup of vm-1 (full requested): ${full.backupId}`,
+      `incremental backup of vm-1: ${inc.backupId}`,
+      `full backup of vm-1 (previous failed / unverified): ${next.backupId}`,
+    ]);
+    for (const j of backupJobs) {
+      expect(j.progressTotal, j.summary).toBeGreaterThanOrEqual(MiB);
+      expect(j.progressDone, j.summary).toBe(j.progressTotal);
+      expect(j.requestedBy).toMatch(/^cli:[^:]+$/);
+      expect(j.requestedBy).not.toBe("cli:unknown");
+    }
   }, 180_000);
 
   it("retention keeps the newest chains after a backup; the worker runs the schedule", async () => {

@@ -1,5 +1,5 @@
 import { defineCommand } from "../command";
-import { getDb } from "../../db";
+import { listJobViews } from "../../job-views";
 import { formatBytes } from "../format";
 
 export const jobs = defineCommand({
@@ -7,31 +7,15 @@ export const jobs = defineCommand({
   usage: "[--json]",
   summary: "List running and recent jobs",
   positionals: [0, 0],
-  async run() {
-    const rows = await getDb().job.findMany({ orderBy: { createdAt: "desc" }, take: 50, include: { disk: true } });
-    return {
-      jobs: rows.map((j) => ({
-        id: j.id,
-        disk: j.disk?.name ?? null,
-        kind: j.kind,
-        state: j.state,
-        stage: j.stage,
-        progressDone: Number(j.progressDone),
-        progressTotal: Number(j.progressTotal),
-        requestedBy: j.requestedBy,
-        createdAt: j.createdAt.toISOString(),
-        startedAt: j.startedAt?.toISOString() ?? null,
-        endedAt: j.endedAt?.toISOString() ?? null,
-        error: j.error,
-      })),
-    };
-  },
+  // The same rows the Jobs page shows, summary and all.
+  run: async () => ({ jobs: await listJobViews({ limit: 50 }) }),
   human({ jobs }) {
     if (!jobs.length) return "no jobs yet";
     return jobs
       .map((j) => {
         const pct = j.progressTotal ? ` ${Math.round((100 * j.progressDone) / j.progressTotal)}% of ${formatBytes(j.progressTotal)}` : "";
-        return `${j.id}  ${j.disk ?? "-"}  ${j.kind}  ${j.state}${pct}  ${j.createdAt}${j.error ? `  error: ${j.error}` : ""}`;
+        const what = j.summary ? `  ${j.summary}` : "";
+        return `${j.id}  ${j.disk ?? "-"}  ${j.kind}  ${j.state}${pct}  ${j.createdAt}${what}${j.error ? `  error: ${j.error}` : ""}`;
       })
       .join("\n");
   },
