@@ -26,7 +26,7 @@ test("a wrong password is refused with a message; the right one leads on to the 
   await expect(page).toHaveURL(/\/jobs$/);
   await expect(page.getByRole("heading", { name: "Jobs", level: 1 })).toBeVisible();
   await expect(page.getByTestId("current-user")).toHaveText("admin");
-  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link")).toHaveText(["Disks", "Jobs", "Backup policy", "Audit log"]);
+  await expect(page.getByRole("navigation", { name: "Main" }).getByRole("link")).toHaveText(["Disks", "Jobs", "Backups", "Backup policy", "Audit log"]);
 
   // Logged in, the login page sends you on.
   await page.goto("/login");

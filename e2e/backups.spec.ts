@@ -15,7 +15,8 @@ test("a full and two incrementals from the dashboard, then a restore as a new di
   const restored = "bk-e2e-restored";
 
   await page.goto(`/disks/${disk}`);
-  await page.getByRole("link", { name: "Backups", exact: true }).click();
+  // The header's link (the sidebar's "Backups" is the overview of every disk).
+  await page.getByRole("main").getByRole("link", { name: "Backups", exact: true }).click();
   await expect(page).toHaveURL(`/disks/${disk}/backups`);
   await expect(page.getByRole("heading", { name: `Backups of ${disk}` })).toBeVisible();
   await expect(page.getByText("No backups yet")).toBeVisible();

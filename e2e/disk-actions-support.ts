@@ -70,6 +70,17 @@ export function copyVm1(disk: string): string {
   return disk;
 }
 
+/**
+ * Undoes what a backup spec did with a disk of its own, so the later specs see the demo as it was: its folder,
+ * its backups (the Backup table drops what the repository no longer holds), and its record.
+ */
+export function forgetDisk(disk: string): void {
+  fs.rmSync(path.join(STORAGE, disk), { recursive: true, force: true });
+  fs.rmSync(path.join(BACKUPS, disk), { recursive: true, force: true });
+  canopy("backups", disk);
+  canopy("scan");
+}
+
 export function layerFile(disk: string, layer: string): string {
   return path.join(STORAGE, disk, `${layer}.qcow2`);
 }

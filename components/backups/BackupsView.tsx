@@ -13,6 +13,7 @@ import { Stat } from "@/components/ui/Stat";
 import { ChevronRightIcon } from "@/components/ui/icons";
 import { formatBytes } from "@/components/format/bytes";
 import { formatDateTime } from "@/components/format/time";
+import { ChainMeter } from "./ChainMeter";
 import { FollowJob } from "./FollowJob";
 import { RestoreDialog } from "./RestoreDialog";
 import { DeleteBackupDialog } from "./DeleteBackupDialog";
@@ -201,7 +202,6 @@ function ChainCard(props: {
 }) {
   const { chain, max, scale } = props;
   const full = chain.backups[0];
-  const fraction = max > 0 ? Math.min(1, chain.incrementals / max) : 1;
   const bytes = chain.backups.reduce((n, b) => n + b.fileSize, 0);
   return (
     <li className="overflow-hidden rounded-lg border border-slate-200 bg-white" data-testid="backup-chain" data-chain={chain.chainId}>
@@ -214,13 +214,8 @@ function ChainCard(props: {
           full {full ? `(${reasonLabel(full.reason)})` : ""} + {chain.incrementals} incremental{chain.incrementals === 1 ? "" : "s"} ·{" "}
           {formatBytes(bytes)}
         </span>
-        <div className="ml-auto flex items-center gap-2" title={`${chain.incrementals} of ${max} incrementals before the next backup is full`}>
-          <div className="h-1.5 w-28 overflow-hidden rounded-full bg-slate-200">
-            <div className={`h-full rounded-full ${fraction >= 1 ? "bg-amber-500" : "bg-sky-600"}`} style={{ width: `${fraction * 100}%` }} />
-          </div>
-          <span className="text-xs font-medium tabular-nums text-slate-700" data-testid="chain-count">
-            {chain.incrementals}/{max}
-          </span>
+        <div className="ml-auto">
+          <ChainMeter incrementals={chain.incrementals} max={max} />
         </div>
         {chain.attempt ? (
           <Badge tone="amber" title={chain.attempt.error ?? undefined}>

@@ -20,3 +20,10 @@ export function verifyTone(status: string): BadgeTone {
 export function verifyLabel(status: string): string {
   return status === "ok" ? "verified" : status;
 }
+
+/** "#0 of its chain failed verification", "#0 and #3 of its chain failed verification". */
+export function chainFailureWords(failedSeqs: readonly number[]): string {
+  const names = failedSeqs.map((s) => `#${s}`);
+  const list = names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}` : (names[0] ?? "");
+  return `${list} of its chain failed verification`;
+}

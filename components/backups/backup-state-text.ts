@@ -1,6 +1,6 @@
 import type { BitmapHealth, LastBackup, NextRun } from "@/server/backups/disk-backup-state";
 import { formatDateTime, formatUntil } from "@/components/format/time";
-import { reasonLabel } from "./backup-labels";
+import { chainFailureWords, reasonLabel } from "./backup-labels";
 
 /**
  * What the disk page's backup panel says, and in which colour, as plain functions of the server's answer (so
@@ -63,6 +63,10 @@ export function describeNextRun(next: NextRun, now: Date = new Date()): PanelLin
 export function describeLastBackup(last: LastBackup): PanelLine {
   if (last.verifyStatus === "failed") {
     return { tone: "red", headline: "Failed verification", detail: last.verifyProblems.join("; ") || "no problem was recorded" };
+  }
+  // Its own file checked out, but a restore of it reads the failed one too: it is no restore point.
+  if (last.failedBefore.length > 0) {
+    return { tone: "red", headline: "Chain failed verification", detail: `${chainFailureWords(last.failedBefore)}; this backup restores through ${last.failedBefore.length === 1 ? "it" : "them"}` };
   }
   return {
     tone: last.verifyStatus === "ok" ? "green" : "amber",

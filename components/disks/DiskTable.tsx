@@ -8,6 +8,7 @@ import { ProblemBadge } from "@/components/problems/ProblemBadge";
 import { sortProblems } from "@/components/problems/problem-meta";
 import { SearchIcon, SortIcon } from "@/components/ui/icons";
 import { Timestamp } from "@/components/ui/Timestamp";
+import { StatusBadge } from "./StatusBadge";
 import { DEFAULT_SORT, filterDisks, nextSort, sortDisks, type DiskSort, type DiskSortKey } from "./disk-list";
 
 export function diskHref(name: string): string {
@@ -161,19 +162,5 @@ function DiskRow({ disk }: { disk: DiskListEntry }) {
         <Timestamp iso={disk.scannedAt} />
       </td>
     </tr>
-  );
-}
-
-/** A dot and a word: narrow enough for a column that says the same thing on every row today. */
-function StatusBadge({ status }: { status: DiskListEntry["status"] }) {
-  const running = status === "running";
-  return (
-    <span
-      className={`inline-flex items-center gap-1.5 ${running ? "text-emerald-700" : "text-slate-600"}`}
-      title={running ? "The VM is running" : "The VM is not running (Canopy does not talk to running VMs yet)"}
-    >
-      <span className={`size-2 rounded-full ${running ? "bg-emerald-500" : "bg-slate-300"}`} aria-hidden="true" />
-      {running ? "Running" : "Stopped"}
-    </span>
   );
 }

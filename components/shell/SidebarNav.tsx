@@ -2,21 +2,25 @@
 
 import Link from "next/link";
 import { usePathname } from "next/navigation";
-import { ActivityIcon, AuditIcon, DiskIcon, LockIcon } from "@/components/ui/icons";
+import { ActivityIcon, ArchiveIcon, AuditIcon, DiskIcon, LockIcon } from "@/components/ui/icons";
 import type { ComponentType } from "react";
 
 interface NavItem {
   href: string;
   label: string;
   icon: ComponentType<{ className?: string }>;
-  /** Other path prefixes that belong to this section (a disk's page is under Disks). */
+  /**
+   * Other path prefixes that belong to this section (a disk's page, its backups page too, is under Disks).
+   * Backups and Backup policy claim none: /backups/policy is not part of /backups' section, nor the reverse.
+   */
   matches: string[];
 }
 
 const NAV: NavItem[] = [
   { href: "/", label: "Disks", icon: DiskIcon, matches: ["/disks"] },
   { href: "/jobs", label: "Jobs", icon: ActivityIcon, matches: [] },
-  { href: "/backups/policy", label: "Backup policy", icon: LockIcon, matches: ["/backups"] },
+  { href: "/backups", label: "Backups", icon: ArchiveIcon, matches: [] },
+  { href: "/backups/policy", label: "Backup policy", icon: LockIcon, matches: [] },
   { href: "/audit", label: "Audit log", icon: AuditIcon, matches: [] },
 ];
 

@@ -88,6 +88,17 @@ export function ActivityIcon(p: IconProps) {
   );
 }
 
+/** Backups: an archive box, for copies kept aside. */
+export function ArchiveIcon(p: IconProps) {
+  return (
+    <Svg {...p}>
+      <rect x="2" y="3" width="20" height="5" rx="1" />
+      <path d="M4 8v11a2 2 0 0 0 2 2h12a2 2 0 0 0 2-2V8" />
+      <path d="M10 12h4" />
+    </Svg>
+  );
+}
+
 /** Audit log: a clipboard with lines. */
 export function AuditIcon(p: IconProps) {
   return (

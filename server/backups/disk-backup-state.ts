@@ -6,28 +6,16 @@ import { currentDiskJob } from "../disk-activity";
 import { scheduleOutlook, type ScheduleOutlook } from "./cron";
 import { syncDiskBackups } from "./mirror";
 import { previewNextBackup } from "./operations";
+import { toLastBackup, type LastBackup } from "./last-backup";
 import { effectivePolicy } from "./policy";
+
+export type { LastBackup };
 
 /**
  * A disk's backup state in one look, for the panel beside its tree: the last backup, when the schedule runs
  * next, and whether the bitmaps allow an incremental. Nothing here throws for a state the disk can be in (no
  * backups, no schedule, a bad stored schedule, a disk the preview cannot read): each is an answer the page shows.
  */
-
-export interface LastBackup {
-  id: string;
-  kind: "full" | "incremental";
-  reason: string;
-  reasonDetail: string;
-  seq: number;
-  pointInTime: string;
-  completedAt: string;
-  verifyStatus: "pending" | "ok" | "failed";
-  verifyProblems: string[];
-  verifiedAt: string | null;
-  /** Incrementals in its chain so far, toward the policy's limit. */
-  chainIncrementals: number;
-}
 
 /** `fromOverride`: the schedule is the disk's own, not the default policy's. */
 export type NextRun = ScheduleOutlook & { fromOverride: boolean };
@@ -73,20 +61,8 @@ async function lastBackup(disk: string): Promise<LastBackup | null> {
     row = await newest();
     if (!row) return null;
   }
-  const inChain = await db.backup.count({ where: { disk, chainId: row.chainId } });
-  return {
-    id: row.id,
-    kind: row.kind === "incremental" ? "incremental" : "full",
-    reason: row.reason,
-    reasonDetail: row.reasonDetail,
-    seq: row.seq,
-    pointInTime: row.pointInTime.toISOString(),
-    completedAt: row.completedAt.toISOString(),
-    verifyStatus: row.verifyStatus === "ok" || row.verifyStatus === "failed" ? row.verifyStatus : "pending",
-    verifyProblems: JSON.parse(row.verifyProblems) as string[],
-    verifiedAt: row.verifiedAt?.toISOString() ?? null,
-    chainIncrementals: Math.max(0, inChain - 1),
-  };
+  const chain = await db.backup.findMany({ where: { disk, chainId: row.chainId } });
+  return toLastBackup({ ...row, fileSize: Number(row.fileSize) }, chain.map((b) => ({ ...b, fileSize: Number(b.fileSize) })));
 }
 
 async function bitmapHealth(disk: string): Promise<BitmapHealth> {

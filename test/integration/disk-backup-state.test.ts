@@ -2,6 +2,7 @@
 // CLI with real QEMU. Every state a disk can be in is an answer, never a throw.
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { flipDataByte } from "../support/backup-disk";
 import { adoptCanopyEnv, makeCanopyEnv, type CanopyEnv } from "../support/canopy-env";
 
 describe("a disk's backup state (last backup, next run, bitmap health)", () => {
@@ -77,6 +78,18 @@ describe("a disk's backup state (last backup, next run, bitmap health)", () => {
     await cancelJob(job.id, "test");
     expect((await load("vm-1")).health).toMatchObject({ state: "checked", kind: "incremental" });
   });
+
+  it("an incremental whose full fails verification later is no restore point: the strip says so", async () => {
+    // The full goes bad after the incremental was made on it: the incremental's own file still checks out,
+    // but a restore of it reads the full too. The next backup is full.
+    const backups = (await env.cli("backups", "vm-1", "--json")).json.backups as Array<{ id: string; seq: number; chainId: string; file: string }>;
+    const full = backups.find((b) => b.seq === 0)!;
+    await flipDataByte(path.join(env.dir, "backups/vm-1", full.chainId, "0000-full.qcow2"));
+    expect((await env.cli("verify", full.id, "--json")).json.verify.status).toBe("failed");
+    const broken = await load("vm-1");
+    expect(broken.last).toMatchObject({ kind: "incremental", seq: 1, verifyStatus: "ok", failedBefore: [0] });
+    expect(broken.health).toMatchObject({ state: "checked", kind: "full", reason: "previous-failed-or-unverified" });
+  }, 120_000);
 
   it("a disk the preview cannot reach is an error line with the reason, not a failure", async () => {
     // Recorded as held by a VM whose QMP socket does not answer (a hung VM, a socket deleted by hand).

@@ -89,6 +89,7 @@ describe("the last backup", () => {
     verifyProblems: [],
     verifiedAt: "2026-03-04T10:00:05.000Z",
     chainIncrementals: 0,
+    failedBefore: [],
   };
 
   it("verified is green and says why it was full; an incremental says what it holds", () => {
@@ -103,6 +104,18 @@ describe("the last backup", () => {
       detail: "sha256 differs; qemu-img check: 2 errors",
     });
     expect(describeLastBackup({ ...last, verifyStatus: "pending" })).toMatchObject({ tone: "amber", headline: "Not verified yet" });
+  });
+
+  it("an incremental that passed its own check is red when a backup it restores through failed", () => {
+    const inc = { ...last, kind: "incremental" as const, reason: "incremental", seq: 3 };
+    expect(describeLastBackup({ ...inc, failedBefore: [0] })).toEqual({
+      tone: "red",
+      headline: "Chain failed verification",
+      detail: "#0 of its chain failed verification; this backup restores through it",
+    });
+    expect(describeLastBackup({ ...inc, failedBefore: [0, 1, 2] }).detail).toBe(
+      "#0, #1 and #2 of its chain failed verification; this backup restores through them",
+    );
   });
 });
 
