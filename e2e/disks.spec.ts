@@ -1,4 +1,9 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import type { Page } from "@playwright/test";
 import { expect, test } from "./fixtures";
+import { STORAGE, canopy, clickNode, copyVm1, layerFile, registerDisk, viewSettled } from "./disk-actions-support";
 
 // Runs against the demo storage root (lib/demo/seed.ts): template Base; vm-1 with Base <- VM1 <- 1A <- 1B <-
 // 1C (active) and 1A <- 1X; vm-2 with D0 <- D1 <- D2 (active).
@@ -77,6 +82,54 @@ test("clicking a layer opens its details, Escape closes them, Enter opens them a
   await page.keyboard.press("Escape");
   await expect(details).toHaveCount(0);
 });
+
+test("with a layer's panel open, the whole tree stays in view and no layer is under the minimap or the controls", async ({ page }) => {
+  // vm-1 with four more branch tips: wide enough that the narrowed canvas cannot show it at the first zoom.
+  const disk = copyVm1("wide-tree");
+  for (const [tip, parent] of [["1C-a", "1C"], ["1C-b", "1C"], ["X2", "1X"], ["X3", "1X"]]) {
+    execFileSync("qemu-img", ["create", "-q", "-f", "qcow2", "-b", `${parent}.qcow2`, "-F", "qcow2", layerFile(disk, tip!)]);
+  }
+  registerDisk(disk);
+  try {
+    await page.goto(`/disks/${disk}`);
+    await expect(page.getByTestId("layer-node-X3")).toBeVisible();
+    await expectAllClear(page, 10);
+    for (const layer of ["1A", "X3", "1C-a"]) {
+      await clickNode(page, layer);
+      await expect(page.getByTestId("layer-details").getByRole("heading", { level: 2 })).toContainText(layer);
+      await viewSettled(page);
+      await expectAllClear(page, 10);
+    }
+    await page.screenshot({ path: `${ARTIFACTS}/wide-tree-details.png` });
+    // "Fit view" fits around the corner panels too.
+    await page.getByRole("button", { name: "Fit view" }).click();
+    await viewSettled(page);
+    await expectAllClear(page, 10);
+  } finally {
+    fs.rmSync(path.join(STORAGE, disk), { recursive: true, force: true });
+    canopy("scan");
+  }
+});
+
+/** Every layer drawn (only those on screen are in the DOM), whole on the canvas, none under the minimap or the controls. */
+async function expectAllClear(page: Page, layers: number): Promise<void> {
+  const nodes = page.locator('[data-testid^="layer-node-"]');
+  await expect(nodes).toHaveCount(layers);
+  const canvas = (await page.getByTestId("disk-graph").boundingBox())!;
+  const minimap = (await page.locator(".react-flow__minimap").boundingBox())!;
+  const controls = (await page.locator(".react-flow__controls").boundingBox())!;
+  for (const node of await nodes.all()) {
+    const b = (await node.boundingBox())!;
+    const name = await node.getAttribute("data-testid");
+    expect(b.x >= canvas.x && b.y >= canvas.y && b.x + b.width <= canvas.x + canvas.width && b.y + b.height <= canvas.y + canvas.height, `${name} is whole on the canvas`).toBe(true);
+    expect(overlaps(b, minimap), `${name} is clear of the minimap`).toBe(false);
+    expect(overlaps(b, controls), `${name} is clear of the zoom controls`).toBe(false);
+  }
+}
+
+function overlaps(a: { x: number; y: number; width: number; height: number }, b: { x: number; y: number; width: number; height: number }): boolean {
+  return a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+}
 
 test("an unknown disk is a 404", async ({ page }) => {
   const response = await page.goto("/disks/no-such-disk");

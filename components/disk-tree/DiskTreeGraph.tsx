@@ -5,10 +5,13 @@ import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent, 
 import {
   Background,
   BackgroundVariant,
+  ControlButton,
   Controls,
   MiniMap,
   ReactFlow,
   ReactFlowProvider,
+  useReactFlow,
+  useStoreApi,
   type NodeTypes,
   type ReactFlowInstance,
 } from "@xyflow/react";
@@ -24,17 +27,20 @@ import { UnresolvedNode } from "./UnresolvedNode";
 import { useGraphPicks } from "./useGraphPicks";
 import { useKeepNodeInView } from "./useKeepNodeInView";
 import { layerNodeId, layoutDiskTree, NODE_HEIGHT, NODE_WIDTH, type DiskFlowNode } from "./tree-layout";
+import { fitToClear, READABLE_ZOOM, type Rect } from "./view-clearance";
 
 // Module-level so xyflow sees the same object on every render (a new one remounts every node).
 const nodeTypes: NodeTypes = { layer: LayerNode, unresolved: UnresolvedNode };
 
 const FIT_VIEW = { padding: 0.1, maxZoom: 1 } as const;
+const MIN_ZOOM = 0.05;
+/** Fitting the tree ("fit view", the first view) keeps it clear of the minimap and the controls: view-clearance.ts. */
+const FIT_LIMITS = { minZoom: MIN_ZOOM, maxZoom: FIT_VIEW.maxZoom };
 
 /**
- * Below this zoom (large trees: hundreds of layers) node text is unreadable, so after fitting the whole tree
- * the view moves to the active leaf at a readable zoom instead; the minimap and "fit view" still show it all.
+ * Large trees (hundreds of layers) fit only below READABLE_ZOOM, so after fitting the whole tree the view moves
+ * to the active leaf at a readable zoom instead; the minimap and "fit view" still show it all.
  */
-const READABLE_ZOOM = 0.45;
 const FOCUS_ZOOM = 0.85;
 
 // xyflow's screen-reader hint for focused nodes, in this page's terms (its default talks about deleting).
@@ -83,7 +89,17 @@ function DiskTreeCanvas({ tree, busy, onAction }: DiskTreeGraphProps) {
 
   const selectedNode = picks.selected === null ? undefined : nodes.find((n) => n.id === layerNodeId(picks.selected!));
   const selectedData = selectedNode?.type === "layer" ? selectedNode.data : undefined;
-  useKeepNodeInView(picks.range ? undefined : selectedNode?.position);
+  const boxes = useMemo(() => layout.nodes.map(boxOf), [layout]);
+  useKeepNodeInView(boxes, picks.range || !selectedNode ? undefined : boxOf(selectedNode));
+
+  const store = useStoreApi<DiskFlowNode>();
+  const { fitView, setViewport } = useReactFlow<DiskFlowNode>();
+  const fitWholeTree = useCallback(() => {
+    const { width, height } = store.getState();
+    // Not measured yet (a canvas still hidden): xyflow's own fit waits for the size.
+    if (!width || !height) return fitView(FIT_VIEW);
+    return setViewport(fitToClear(boxes, { width, height }, FIT_LIMITS));
+  }, [boxes, store, fitView, setViewport]);
 
   const activeId = tree.activeLayer === null ? null : layerNodeId(tree.activeLayer);
   const activeNode = layout.nodes.find((n) => n.id === activeId);
@@ -91,7 +107,7 @@ function DiskTreeCanvas({ tree, busy, onAction }: DiskTreeGraphProps) {
   const [drawnAt, setDrawnAt] = useState<number | null>(null);
   const onInit = useCallback(
     async (flow: ReactFlowInstance<DiskFlowNode>) => {
-      await flow.fitView(FIT_VIEW);
+      await fitWholeTree();
       if (flow.getZoom() < READABLE_ZOOM && activeNode) {
         const { x, y } = activeNode.position;
         await flow.setCenter(x + NODE_WIDTH / 2, y + NODE_HEIGHT / 2, { zoom: FOCUS_ZOOM });
@@ -155,7 +171,7 @@ function DiskTreeCanvas({ tree, busy, onAction }: DiskTreeGraphProps) {
           fitView
           fitViewOptions={FIT_VIEW}
           onInit={onInit}
-          minZoom={0.05}
+          minZoom={MIN_ZOOM}
           maxZoom={2}
           nodesDraggable={false}
           nodesConnectable={false}
@@ -172,7 +188,12 @@ function DiskTreeCanvas({ tree, busy, onAction }: DiskTreeGraphProps) {
           ariaLabelConfig={ARIA_LABELS}
         >
           <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} color="#cbd5e1" />
-          <Controls showInteractive={false} fitViewOptions={FIT_VIEW} />
+          <Controls showInteractive={false} showFitView={false}>
+            {/* xyflow's own "fit view" would put layers under the minimap or these controls: this one fits around them. */}
+            <ControlButton onClick={() => void fitWholeTree()} title="Fit view" aria-label="Fit view" className="react-flow__controls-fitview">
+              <FitViewIcon />
+            </ControlButton>
+          </Controls>
           <MiniMap<DiskFlowNode>
             pannable
             zoomable
@@ -225,6 +246,19 @@ function focusPanel() {
 function focusNode(name: string) {
   const el = document.querySelector<HTMLElement>(`.react-flow__node[data-id="${CSS.escape(layerNodeId(name))}"]`);
   el?.focus({ preventScroll: true });
+}
+
+function boxOf(node: DiskFlowNode): Rect {
+  return { x: node.position.x, y: node.position.y, width: node.width ?? NODE_WIDTH, height: node.height ?? NODE_HEIGHT };
+}
+
+/** Four corners, filled: xyflow's control buttons fill their icons. */
+function FitViewIcon() {
+  return (
+    <svg viewBox="0 0 24 24" aria-hidden="true">
+      <path d="M2 2h7v3H5v4H2zM15 2h7v7h-3V5h-4zM2 15h3v4h4v3H2zM19 15h3v7h-7v-3h4z" />
+    </svg>
+  );
 }
 
 function minimapColor(node: DiskFlowNode): string {

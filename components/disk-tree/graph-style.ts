@@ -16,3 +16,6 @@ export const GRAPH_COLORS = {
 
 /** The minimap's box in screen pixels (bottom-right, 15px from the edges as xyflow places panels). */
 export const MINIMAP_SIZE = { width: 168, height: 112, margin: 15 } as const;
+
+/** The zoom controls' box (bottom-left): xyflow's three 26px buttons in a column, 15px from the edges. */
+export const CONTROLS_SIZE = { width: 26, height: 3 * 26, margin: 15 } as const;

@@ -1,52 +1,53 @@
 "use client";
 
-import { useEffect } from "react";
+import { useEffect, useRef } from "react";
 import { useReactFlow, useStore } from "@xyflow/react";
-import { MINIMAP_SIZE } from "./graph-style";
-import { NODE_HEIGHT, NODE_WIDTH } from "./tree-layout";
+import { allInView, fitToClear, panIntoView, panToClear, READABLE_ZOOM, type Rect, type Size, type Viewport } from "./view-clearance";
 
-const MARGIN = 24;
+const PAN_MS = 250;
 
 /**
- * Opening the details panel narrows the canvas, which can push the selected node out of sight or under the
- * minimap. Then pan, at the current zoom, by the smallest amount that brings it back; otherwise leave the
- * admin's viewport alone.
+ * Opening a side panel narrows the canvas (closing it widens it again). When the admin was looking at the whole
+ * tree, all of it stays in view and clear of the minimap and the zoom controls: a pan when that is enough, else
+ * the smallest zoom out that does it (never below a readable zoom). Otherwise, and when another layer is picked,
+ * only the selected layer is brought clear of the edges and those panels, by the smallest pan. The admin's own
+ * pans and zooms stay as they are until the canvas or the selection changes.
  */
-export function useKeepNodeInView(position: { x: number; y: number } | undefined) {
+export function useKeepNodeInView(all: readonly Rect[], selected: Rect | undefined) {
   const { getViewport, setViewport } = useReactFlow();
   const width = useStore((s) => s.width);
   const height = useStore((s) => s.height);
-  const x = position?.x;
-  const y = position?.y;
+  const lastSize = useRef<Size | null>(null);
+  // Its parts, not the object: a new object for the same layer must not move the view.
+  const { x, y, width: w, height: h } = selected ?? {};
 
   useEffect(() => {
-    if (x === undefined || y === undefined || width === 0 || height === 0) return;
+    if (width === 0 || height === 0) return;
+    const before = lastSize.current;
+    lastSize.current = { width, height };
+    const canvas = { width, height };
     const viewport = getViewport();
-    const box = {
-      left: x * viewport.zoom + viewport.x,
-      top: y * viewport.zoom + viewport.y,
-      right: (x + NODE_WIDTH) * viewport.zoom + viewport.x,
-      bottom: (y + NODE_HEIGHT) * viewport.zoom + viewport.y,
-    };
-    let dx = shiftInto(box.left, box.right, MARGIN, width - MARGIN);
-    let dy = shiftInto(box.top, box.bottom, MARGIN, height - MARGIN);
-    // Still under the minimap (bottom-right)? Move left or up, whichever is the shorter way out.
-    const minimapLeft = width - MINIMAP_SIZE.width - MINIMAP_SIZE.margin;
-    const minimapTop = height - MINIMAP_SIZE.height - MINIMAP_SIZE.margin;
-    if (box.right + dx > minimapLeft && box.bottom + dy > minimapTop) {
-      const left = minimapLeft - MARGIN - (box.right + dx);
-      const up = minimapTop - MARGIN - (box.bottom + dy);
-      if (Math.abs(left) <= Math.abs(up) && box.left + dx + left >= MARGIN) dx += left;
-      else dy += up;
+    // The first size is the initial fit's business (DiskTreeGraph), not a change to follow.
+    const resized = before !== null && (before.width !== width || before.height !== height);
+    const wholeTree = resized && allInView(all, viewport, before) ? keepWholeTree(all, viewport, canvas) : null;
+    const box = x === undefined || y === undefined || w === undefined || h === undefined ? null : { x, y, width: w, height: h };
+    const target = wholeTree ?? (box ? keepSelected(box, viewport, canvas) : null);
+    if (target && (target.x !== viewport.x || target.y !== viewport.y || target.zoom !== viewport.zoom)) {
+      void setViewport(target, { duration: PAN_MS });
     }
-    if (dx === 0 && dy === 0) return;
-    void setViewport({ ...viewport, x: viewport.x + dx, y: viewport.y + dy }, { duration: 250 });
-  }, [x, y, width, height, getViewport, setViewport]);
+  }, [width, height, x, y, w, h, all, getViewport, setViewport]);
 }
 
-/** How far to move [start, end] so it lies within [min, max]; the start wins when it cannot fit. */
-function shiftInto(start: number, end: number, min: number, max: number): number {
-  if (start < min) return min - start;
-  if (end > max) return Math.max(max - end, min - start);
-  return 0;
+/** The whole tree clear of the edges and the corner panels, zoomed out only as far as that needs; null below readable. */
+function keepWholeTree(all: readonly Rect[], viewport: Viewport, canvas: Size): Viewport | null {
+  const pan = panToClear(all, viewport, canvas);
+  if (pan) return { ...viewport, x: viewport.x + pan.dx, y: viewport.y + pan.dy };
+  const fit = fitToClear(all, canvas, { minZoom: 0, maxZoom: viewport.zoom });
+  return fit.zoom >= READABLE_ZOOM ? fit : null;
+}
+
+/** The selected layer clear of the edges and, where the canvas leaves room, of the corner panels. */
+function keepSelected(box: Rect, viewport: Viewport, canvas: Size): Viewport {
+  const pan = panToClear([box], viewport, canvas) ?? panIntoView([box], viewport, canvas);
+  return { ...viewport, x: viewport.x + pan.dx, y: viewport.y + pan.dy };
 }
