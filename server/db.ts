@@ -31,7 +31,12 @@ export async function closeDb(): Promise<void> {
 }
 
 function createClient(url: string): PrismaClient {
-  if (providerOf(url) === "postgresql") return new PrismaClient({ adapter: new PrismaPg({ connectionString: url }) });
+  if (providerOf(url) === "postgresql") {
+    // pg's pool keeps idle connections open for 10 s, and an open socket keeps Node running: every CLI command
+    // and setup script would linger that long after its work. Idle connections must not hold a process alive
+    // (the web server and the worker have their own reasons to stay up), as SQLite's file handle never does.
+    return new PrismaClient({ adapter: new PrismaPg({ connectionString: url, allowExitOnIdle: true }) });
+  }
 
   const file = sqlitePath(url);
   if (!fs.existsSync(file)) {

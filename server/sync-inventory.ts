@@ -3,7 +3,7 @@ import { scanStorageRoot } from "@/lib/inventory/scan";
 import type { DiskInventory, ScanResult } from "@/lib/inventory/types";
 import { chooseActiveLeaf } from "@/lib/tree/active";
 import { getDb } from "./db";
-import { retryWhenBusy } from "./db-retry";
+import { writeTransaction } from "./db-retry";
 import { loadConfig } from "./config";
 
 /**
@@ -22,7 +22,7 @@ export async function scanAndRecord(root = loadConfig().storageRoot): Promise<Sc
 
 export async function recordDisk(disk: DiskInventory, now = new Date()): Promise<void> {
   const db = getDb();
-  await retryWhenBusy(() => db.$transaction(async (tx) => {
+  await writeTransaction(db, async (tx) => {
     const existing = await tx.disk.findUnique({ where: { name: disk.name } });
     const activeLayer = chooseActiveLeaf(disk.layers, existing?.activeLayer ?? null);
     const row = await tx.disk.upsert({
@@ -54,5 +54,5 @@ export async function recordDisk(disk: DiskInventory, now = new Date()): Promise
       });
     }
     await tx.layer.deleteMany({ where: { diskId: row.id, name: { notIn: disk.layers.map((l) => l.name) } } });
-  }));
+  });
 }

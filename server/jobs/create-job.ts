@@ -3,7 +3,7 @@ import { CanopyError } from "@/lib/errors";
 import type { Plan } from "@/lib/ops/types";
 import { getDb } from "../db";
 import type { Prisma } from "../generated/prisma/client";
-import { retryWhenBusy } from "../db-retry";
+import { writeTransaction } from "../db-retry";
 
 export interface CreateJobInput {
   disk: string;
@@ -43,7 +43,9 @@ export async function createJob({ disk, plan, requestedBy, claimNow }: CreateJob
 
 /**
  * Creates a job and takes the disk's lock for it in one transaction, or refuses with the job that holds it.
- * Every kind of job (tree operations, backups, restores) goes through here.
+ * Every kind of job (tree operations, backups, restores) goes through here. A job records its end before it lets
+ * go of the lock, so a process stopped in between (a worker's SIGTERM, a kill) leaves the row of an ended job
+ * behind: that lock holds nothing, and is taken over.
  */
 export async function createLockedJob(
   disk: string,
@@ -52,22 +54,25 @@ export async function createLockedJob(
 ): Promise<string> {
   const db = getDb();
   try {
-    return await retryWhenBusy(() =>
-      db.$transaction(async (tx) => {
-        const held = await tx.diskLock.findUnique({ where: { diskId }, include: { job: true } });
-        if (held) throw busy(disk, held.job);
-        const job = await insert(tx);
-        await tx.diskLock.create({ data: { diskId, jobId: job.id } });
-        return job.id;
-      }),
-    );
+    return await writeTransaction(db, async (tx) => {
+      const held = await tx.diskLock.findUnique({ where: { diskId }, include: { job: true } });
+      if (held && holdsDisk(held.job)) throw busy(disk, held.job);
+      if (held) await tx.diskLock.delete({ where: { diskId } });
+      const job = await insert(tx);
+      await tx.diskLock.create({ data: { diskId, jobId: job.id } });
+      return job.id;
+    });
   } catch (err) {
     if (err instanceof CanopyError) throw err;
     // A concurrent request took the lock between our read and our insert (unique constraint).
     const held = await db.diskLock.findUnique({ where: { diskId }, include: { job: true } });
-    if (held) throw busy(disk, held.job);
+    if (held && holdsDisk(held.job)) throw busy(disk, held.job);
     throw err;
   }
+}
+
+function holdsDisk(job: { state: string }): boolean {
+  return job.state === "queued" || job.state === "running";
 }
 
 export function busy(disk: string, job: { id: string; kind: string; state: string }): CanopyError {

@@ -1,5 +1,5 @@
 // The action client (server/actions/client.ts): session check, input validation and the expected-error gate,
-// with sessions from a real migrated SQLite database and the request's cookie faked.
+// with sessions from a real migrated database and the request's cookie faked.
 import { z } from "zod";
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { CanopyError } from "@/lib/errors";

@@ -1,14 +1,15 @@
-// Passwords, sessions, the admin account and the login rate limit, against a real migrated SQLite database.
-import Database from "better-sqlite3";
+// Passwords, sessions, the admin account and the login rate limit, against a real migrated database (SQLite, or
+// PostgreSQL in the PostgreSQL pass).
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { useTempDatabase } from "../support/auth-db";
 import { fakeRequest } from "../support/fake-next-request";
+import { openRawDb } from "../support/raw-db";
 
 vi.mock("server-only", () => ({}));
 vi.mock("next/headers", async () => (await import("../support/fake-next-request")).nextHeaders);
 vi.mock("next/navigation", async () => import("next/dist/client/components/navigation.react-server.js"));
 
-let dbFile: string;
+let dbUrl: string;
 let db: typeof import("@/server/db");
 let password: typeof import("@/server/auth/password");
 let sessions: typeof import("@/server/auth/sessions");
@@ -18,7 +19,7 @@ let limit: typeof import("@/server/auth/login-rate-limit");
 let currentUser: typeof import("@/server/auth/current-user");
 
 beforeAll(async () => {
-  dbFile = await useTempDatabase();
+  dbUrl = await useTempDatabase();
   db = await import("@/server/db");
   password = await import("@/server/auth/password");
   sessions = await import("@/server/auth/sessions");
@@ -40,13 +41,13 @@ beforeEach(async () => {
   await d.user.deleteMany();
 });
 
-/** What is in the database file, read apart from Prisma: nothing secret may be there in the clear. */
-function rawRows(table: string): Record<string, unknown>[] {
-  const raw = new Database(dbFile, { readonly: true });
+/** What is in the database, read apart from Prisma: nothing secret may be there in the clear. */
+async function rawRows(table: string): Promise<Record<string, unknown>[]> {
+  const raw = await openRawDb(dbUrl, { readonly: true });
   try {
-    return raw.prepare(`SELECT * FROM "${table}"`).all() as Record<string, unknown>[];
+    return await raw.all(`SELECT * FROM "${table}"`);
   } finally {
-    raw.close();
+    await raw.close();
   }
 }
 
@@ -76,7 +77,7 @@ describe("the admin account", () => {
     expect(first).toMatchObject({ action: "created", name: "admin" });
     const generated = first.action === "created" ? first.generatedPassword : null;
     expect(generated).toMatch(/^[A-Za-z0-9_-]{24}$/);
-    expect(JSON.stringify(rawRows("User"))).not.toContain(generated!);
+    expect(JSON.stringify(await rawRows("User"))).not.toContain(generated!);
     expect(await login.logIn({ username: "admin", password: generated!, ip: "10.0.0.1" })).toMatchObject({ user: { name: "admin" } });
 
     // The next start changes nothing and shows no password.
@@ -109,7 +110,7 @@ describe("sessions", () => {
     expect(session.token).toMatch(/^[A-Za-z0-9_-]{43}$/); // 32 random bytes
     expect(session.expiresAt.getTime() - now.getTime()).toBe(sessions.SESSION_LIFETIME_MS);
 
-    const rows = rawRows("Session");
+    const rows = await rawRows("Session");
     expect(rows).toHaveLength(1);
     expect(rows[0]!.tokenHash).toMatch(/^[0-9a-f]{64}$/);
     expect(JSON.stringify(rows)).not.toContain(session.token);
@@ -120,7 +121,7 @@ describe("sessions", () => {
 
     // Expired: refused, and the row is gone.
     expect(await sessions.findSessionUser(session.token, at("2030-01-08T00:00:00Z"))).toBeNull();
-    expect(rawRows("Session")).toHaveLength(0);
+    expect(await rawRows("Session")).toHaveLength(0);
 
     const second = await login.logIn({ username: "admin", password: "pw", ip: "10.0.0.1" });
     await sessions.deleteSession(second.session.token);
@@ -149,13 +150,13 @@ describe("logging in", () => {
     await expect(wrong).rejects.toMatchObject({ name: "CanopyError", code: "refused", message: "Wrong user name or password." });
     const nobody = login.logIn({ username: "root", password: "pw", ip: "10.0.0.2" });
     await expect(nobody).rejects.toMatchObject({ name: "CanopyError", code: "refused", message: "Wrong user name or password." });
-    expect(rawRows("LoginAttempt").map((r) => [r.username, r.ip, r.outcome])).toEqual(
+    expect((await rawRows("LoginAttempt")).map((r) => [r.username, r.ip, r.outcome])).toEqual(
       expect.arrayContaining([
         ["admin", "10.0.0.1", "failure"],
         ["root", "10.0.0.2", "failure"],
       ]),
     );
-    expect(rawRows("Session")).toHaveLength(0);
+    expect(await rawRows("Session")).toHaveLength(0);
   });
 });
 
@@ -193,7 +194,7 @@ describe("the login rate limit", () => {
     for (let i = 0; i < 5; i++) await expect(attempt(plus(20 + i), { password: "pw" })).rejects.toThrow(/^Too many failed logins/);
     // Being refused again and again does not push the end of the wait further out.
     await expect(attempt(plus(70.5), { password: "pw" })).resolves.toBeDefined();
-    const outcomes = rawRows("LoginAttempt").map((r) => r.outcome);
+    const outcomes = (await rawRows("LoginAttempt")).map((r) => r.outcome);
     expect(outcomes.filter((o) => o === "success")).toHaveLength(11);
     expect(outcomes.filter((o) => o === "failure")).toHaveLength(5);
     expect(outcomes.filter((o) => o === "blocked")).toHaveLength(5);
@@ -217,6 +218,6 @@ describe("the login rate limit", () => {
   it("forgets attempts after a day", async () => {
     await expect(attempt(plus(0))).rejects.toThrow();
     await limit.pruneLoginAttempts(plus(24 * 3600 + 1));
-    expect(rawRows("LoginAttempt")).toHaveLength(0);
+    expect(await rawRows("LoginAttempt")).toHaveLength(0);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { w, type SeedLayer, MiB } from "@/lib/demo/seed";
 import { makeCanopyEnv } from "../support/canopy-env";
 import { expectLayerContent, parentsOf, seedContent } from "../support/layer-data";
+import { openRawDb } from "../support/raw-db";
 import { waitFor } from "../support/wait-for";
 
 /**
@@ -22,33 +23,30 @@ async function killMidStepThenRecover(args: string[], stepKind: string) {
   const queued = await c.cli(...args, "--background", "--json");
   expect(queued.code, queued.stdout + queued.stderr).toBe(0);
   const jobId: string = queued.json.job.id;
-  const Database = (await import("better-sqlite3")).default;
-  const db = new Database(c.env.DATABASE_URL!.replace(/^file:/, ""), { readonly: true });
+  const db = await openRawDb(c.env.DATABASE_URL!, { readonly: true });
   const stepState = () =>
-    db.prepare("SELECT state FROM JobStep WHERE jobId = ? AND name = ? ORDER BY \"index\" LIMIT 1").get(jobId, stepKind) as
-      | { state: string }
-      | undefined;
-  const jobRow = () => db.prepare("SELECT state, error FROM Job WHERE id = ?").get(jobId) as { state: string; error: string | null };
+    db.get<{ state: string }>('SELECT state FROM "JobStep" WHERE "jobId" = ? AND name = ? ORDER BY "index" LIMIT 1', jobId, stepKind);
+  const jobRow = async () => (await db.get<{ state: string; error: string | null }>('SELECT state, error FROM "Job" WHERE id = ?', jobId))!;
 
   const worker = c.startWorker();
-  await waitFor(`${stepKind} to start`, async () => stepState()?.state === "running");
+  await waitFor(`${stepKind} to start`, async () => (await stepState())?.state === "running");
   await new Promise((r) => setTimeout(r, 150)); // inside the copy
   worker.kill("SIGKILL");
   await worker.exited;
-  expect(stepState()?.state).toBe("running"); // it really died mid-step
-  expect(jobRow().state).toBe("running");
+  expect((await stepState())?.state).toBe("running"); // it really died mid-step
+  expect((await jobRow()).state).toBe("running");
 
   const again = c.startWorker();
   try {
     const final = await waitFor("the job to end", async () => {
-      const j = jobRow();
+      const j = await jobRow();
       return ["succeeded", "failed", "cancelled"].includes(j.state) ? j : null;
     }, 120_000);
     expect(final).toEqual({ state: "succeeded", error: null });
   } finally {
     again.kill("SIGTERM");
     await again.exited;
-    db.close();
+    await db.close();
   }
   return c;
 }
@@ -75,35 +73,35 @@ describe("a cancelled merge leaves every snapshot readable", () => {
     const c = await makeCanopyEnv(BIG, SIZE);
     const queued = await c.cli("merge-down", "big", "--top", "B2", "--base", "B0", "--background", "--json");
     const jobId: string = queued.json.job.id;
-    const Database = (await import("better-sqlite3")).default;
     // Writable: the cancel request is written the way cancelJob() writes it, because the CLI's start-up
     // (about a second) is longer than the copy; the CLI path itself is tested on a queued job.
-    const db = new Database(c.env.DATABASE_URL!.replace(/^file:/, ""), { timeout: 10_000 });
-    const step = () => db.prepare("SELECT state FROM JobStep WHERE jobId = ? AND name = 'commit'").get(jobId) as { state: string };
-    const job = () => db.prepare("SELECT state, error FROM Job WHERE id = ?").get(jobId) as { state: string; error: string | null };
+    const db = await openRawDb(c.env.DATABASE_URL!);
+    const step = async () => (await db.get<{ state: string }>(`SELECT state FROM "JobStep" WHERE "jobId" = ? AND name = 'commit'`, jobId))!;
+    const job = async () => (await db.get<{ state: string; error: string | null }>('SELECT state, error FROM "Job" WHERE id = ?', jobId))!;
     const worker = c.startWorker();
     try {
-      await waitFor("the commit to start", async () => step().state === "running");
-      db.prepare("UPDATE Job SET cancelRequested = 1 WHERE id = ?").run(jobId);
-      await waitFor("the job to stop", async () => job().state !== "running");
-      expect(job().state).toBe("cancelled");
-      expect(job().error).toMatch(/commit of B2 into B0 had started: B0, B1 now hold part of the merged data/);
+      await waitFor("the commit to start", async () => (await step()).state === "running");
+      await db.run('UPDATE "Job" SET "cancelRequested" = true WHERE id = ?', jobId);
+      await waitFor("the job to stop", async () => (await job()).state !== "running");
+      expect((await job()).state).toBe("cancelled");
+      expect((await job()).error).toMatch(/commit of B2 into B0 had started: B0, B1 now hold part of the merged data/);
       // Stopped inside the copy (the qemu-img was killed), or just after it if the copy won the race; no later
       // step (repoint, deletes) ran either way.
-      expect(["failed", "done"]).toContain(step().state);
-      const later = db.prepare("SELECT state FROM JobStep WHERE jobId = ? AND name != 'commit'").all(jobId) as { state: string }[];
+      expect(["failed", "done"]).toContain((await step()).state);
+      const later = await db.all<{ state: string }>(`SELECT state FROM "JobStep" WHERE "jobId" = ? AND name != 'commit' ORDER BY "index"`, jobId);
       expect(later.map((s) => s.state)).toEqual(["pending", "pending", "pending"]);
     } finally {
       worker.kill("SIGTERM");
       await worker.exited;
-      db.close();
+      await db.close();
     }
     // Nothing was repointed or deleted; the top of the merge (B2) and the active layer above it read exactly as
     // before. (B0 and B1 hold part of the merged data, as the job said.)
     expect(await parentsOf(c.root, "big")).toEqual({ B0: null, B1: "B0", B2: "B1", B3: "B2" });
     await expectLayerContent(c.root, "big", { B3: before.B3!, B2: before.B2! });
     // The disk is free again.
-    expect((await c.cli("merge-down", "big", "--top", "B2", "--base", "B0")).code).toBe(0);
+    const again = await c.cli("merge-down", "big", "--top", "B2", "--base", "B0");
+    expect(again.code, again.stdout + again.stderr).toBe(0);
     await expectLayerContent(c.root, "big", { B3: before.B3!, B0: before.B2! }, { exactly: true });
   });
 });

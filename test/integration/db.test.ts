@@ -1,10 +1,14 @@
-// The database layer end to end: migrate a fresh SQLite file with scripts/db-migrate.ts, then
-// write and read through the generated client exactly as the server does (server/db.ts).
+// The database layer end to end: migrate a fresh database with scripts/db-migrate.ts (a SQLite file, or a
+// PostgreSQL database in the PostgreSQL pass), then write and read through the generated client exactly as the
+// server does (server/db.ts).
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { sqlitePath } from "@/server/db-config";
+import { openRawDb } from "../support/raw-db";
+import { freshDatabaseUrl, onPostgres } from "../support/test-database";
 import { makeTempDir } from "../support/tmp";
 
 // server/db.ts starts with `import "server-only"`, which resolves to an empty module only under the
@@ -14,13 +18,13 @@ vi.mock("server-only", () => ({}));
 
 const REPO = path.resolve(import.meta.dirname, "../..");
 const MIGRATIONS = fs
-  .readdirSync(path.join(REPO, "prisma/migrations"), { withFileTypes: true })
+  .readdirSync(path.join(REPO, onPostgres ? "prisma/migrations-postgresql" : "prisma/migrations"), { withFileTypes: true })
   .filter((d) => d.isDirectory())
   .map((d) => d.name);
 
 type DbModule = typeof import("@/server/db");
 let dbModule: DbModule;
-let dbFile: string;
+let dbUrl: string;
 let env: NodeJS.ProcessEnv;
 
 function script(name: string, ...args: string[]): string {
@@ -29,14 +33,24 @@ function script(name: string, ...args: string[]): string {
     cwd: REPO,
     env,
     encoding: "utf8",
+    timeout: 120_000,
   });
 }
 
+async function migrationRows(): Promise<{ migration_name: string; finished_at: unknown }[]> {
+  const raw = await openRawDb(dbUrl, { readonly: true });
+  try {
+    return await raw.all("SELECT migration_name, finished_at FROM _prisma_migrations ORDER BY started_at, migration_name");
+  } finally {
+    await raw.close();
+  }
+}
+
 beforeAll(async () => {
-  // A folder that does not exist yet: deploy must create it.
-  dbFile = path.join(await makeTempDir("canopy-db-"), "nested", "canopy.db");
-  env = { ...process.env, DATABASE_URL: `file:${dbFile}` };
-  // Every migration of prisma/migrations, in order, the first being the initial one.
+  // For SQLite, a folder that does not exist yet: deploy must create it.
+  dbUrl = await freshDatabaseUrl(path.join(await makeTempDir("canopy-db-"), "nested"));
+  env = { ...process.env, DATABASE_URL: dbUrl };
+  // Every migration of the provider's folder, in order, the first being the initial one.
   expect(script("db-migrate.ts", "deploy")).toMatch(/^Applied \d{14}_init(, \d{14}_\w+)* to /);
   script("db-generate.ts"); // the client is git-ignored; a no-op when already up to date
   process.env.DATABASE_URL = env.DATABASE_URL;
@@ -48,17 +62,17 @@ afterAll(async () => {
 });
 
 describe("database", () => {
-  it("creates the file in WAL mode with the migration recorded", () => {
-    const raw = new Database(dbFile, { readonly: true });
+  it("records every migration, in order, as finished", async () => {
+    const rows = await migrationRows();
+    expect(rows.map((r) => r.migration_name)).toEqual([...MIGRATIONS].sort());
+    expect(rows[0]?.migration_name).toMatch(/_init$/);
+    expect(rows.every((r) => r.finished_at !== null)).toBe(true);
+  });
+
+  it.skipIf(onPostgres)("creates the SQLite file in WAL mode", () => {
+    const raw = new Database(sqlitePath(dbUrl), { readonly: true });
     try {
       expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
-      const rows = raw.prepare("SELECT migration_name, finished_at FROM _prisma_migrations").all() as {
-        migration_name: string;
-        finished_at: string | null;
-      }[];
-      expect(rows).toHaveLength(MIGRATIONS.length);
-      expect(rows[0]?.migration_name).toMatch(/_init$/);
-      expect(rows.every((r) => r.finished_at !== null)).toBe(true);
     } finally {
       raw.close();
     }
@@ -176,54 +190,68 @@ describe("database", () => {
     expect(await db.jobStep.count()).toBe(2);
   });
 
-  it("treats a second deploy as a no-op", () => {
-    const before = fs.statSync(dbFile).size;
+  it("treats a second deploy as a no-op", async () => {
+    const before = onPostgres ? 0 : fs.statSync(sqlitePath(dbUrl)).size;
     expect(script("db-migrate.ts", "deploy")).toMatch(/^No pending migrations for /);
-    const raw = new Database(dbFile, { readonly: true });
-    try {
-      expect(raw.prepare("SELECT count(*) AS n FROM _prisma_migrations").get()).toEqual({ n: MIGRATIONS.length });
-    } finally {
-      raw.close();
-    }
-    expect(fs.statSync(dbFile).size).toBe(before);
+    expect(await migrationRows()).toHaveLength(MIGRATIONS.length);
+    if (!onPostgres) expect(fs.statSync(sqlitePath(dbUrl)).size).toBe(before);
   });
 });
 
 describe("a transaction that meets another writer", () => {
   it("is run again when its read is made stale by a write from another connection, and then succeeds", async () => {
-    const { retryWhenBusy, isSqliteBusy } = await import("@/server/db-retry");
+    const { writeTransaction, isWriteConflict } = await import("@/server/db-retry");
     const db = dbModule.getDb();
     await db.setting.upsert({ where: { key: "t.counter" }, create: { key: "t.counter", value: "0" }, update: { value: "0" } });
     // A second connection, as the worker or the CLI would hold: it writes between this transaction's read and
-    // its write (first attempt only), which SQLite refuses at once with SQLITE_BUSY (stale snapshot).
-    const other = new Database(dbFile, { timeout: 5000 });
+    // its write (first attempt only). SQLite refuses the stale write at once (SQLITE_BUSY); PostgreSQL, asked
+    // for SERIALIZABLE, with a serialization failure. At READ COMMITTED it would let it through: "1", not "11".
+    const other = await openRawDb(dbUrl);
     const errors: unknown[] = [];
     let attempts = 0;
     try {
-      const value = await retryWhenBusy(() =>
-        db
-          .$transaction(async (tx) => {
-            attempts++;
-            const row = await tx.setting.findUniqueOrThrow({ where: { key: "t.counter" } });
-            if (attempts === 1) other.prepare("UPDATE Setting SET value = '10' WHERE key = 't.counter'").run();
-            const next = String(Number(row.value) + 1);
-            await tx.setting.update({ where: { key: "t.counter" }, data: { value: next } });
-            return next;
-          })
-          .catch((err: unknown) => {
-            errors.push(err);
-            throw err;
-          }),
-      );
+      const value = await writeTransaction(db, async (tx) => {
+        attempts++;
+        try {
+          const row = await tx.setting.findUniqueOrThrow({ where: { key: "t.counter" } });
+          if (attempts === 1) await other.run(`UPDATE "Setting" SET value = '10' WHERE key = 't.counter'`);
+          const next = String(Number(row.value) + 1);
+          await tx.setting.update({ where: { key: "t.counter" }, data: { value: next } });
+          return next;
+        } catch (err) {
+          errors.push(err);
+          throw err;
+        }
+      });
       expect(attempts).toBe(2);
       expect(errors).toHaveLength(1);
-      expect(isSqliteBusy(errors[0])).toBe(true);
+      expect(isWriteConflict(errors[0])).toBe(true);
       // The second attempt read the other writer's value, so no update was lost.
       expect(value).toBe("11");
       expect((await db.setting.findUniqueOrThrow({ where: { key: "t.counter" } })).value).toBe("11");
     } finally {
-      other.close();
+      await other.close();
     }
-    expect(isSqliteBusy(new Error("unique constraint failed"))).toBe(false);
+    expect(isWriteConflict(new Error("unique constraint failed"))).toBe(false);
+  });
+});
+
+describe("one job per disk", () => {
+  it("gives a disk to one of several jobs asked for at once; the others are told it is busy and leave no row", async () => {
+    const { createLockedJob } = await import("@/server/jobs/create-job");
+    const db = dbModule.getDb();
+    const disk = await db.disk.create({ data: { name: "race", folder: "race", scannedAt: new Date() } });
+    const ask = () =>
+      createLockedJob("race", disk.id, (tx) =>
+        tx.job.create({ data: { diskId: disk.id, kind: "snapshot", state: "queued", params: "{}" } }),
+      );
+    const results = await Promise.allSettled([ask(), ask(), ask(), ask()]);
+    const won = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    expect(won).toHaveLength(1);
+    const refused = results.flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
+    expect(refused).toHaveLength(3);
+    for (const err of refused) expect(err).toMatchObject({ code: "busy", details: { jobId: won[0] } });
+    expect((await db.job.findMany({ where: { diskId: disk.id } })).map((j) => j.id)).toEqual(won);
+    expect(await db.diskLock.findUnique({ where: { diskId: disk.id } })).toMatchObject({ jobId: won[0] });
   });
 });

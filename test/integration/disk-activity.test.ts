@@ -46,4 +46,18 @@ describe("a disk's activity", () => {
     expect(await read("vm-2")).toEqual({ currentJob: null, lastEndedJobId: id });
     await db.getDb().diskLock.deleteMany({ where: { jobId: id } });
   });
+
+  it("lets the next job take a lock left behind by a job that ended (its process stopped before letting go)", async () => {
+    const first = (await env.cli("snapshot", "vm-2", "--name", "s3", "--background", "--json")).json.job.id as string;
+    await db.getDb().job.update({ where: { id: first }, data: { state: "cancelled", endedAt: new Date() } });
+    const next = await env.cli("snapshot", "vm-2", "--name", "s4", "--background", "--json");
+    expect(next.code, next.stdout + next.stderr).toBe(0);
+    const id = next.json.job.id as string;
+    expect((await db.getDb().diskLock.findMany()).map((l) => l.jobId)).toEqual([id]);
+    expect((await read("vm-2"))?.currentJob?.id).toBe(id);
+    // A lock whose job is still queued is not taken over.
+    const refused = await env.cli("snapshot", "vm-2", "--name", "s5", "--background", "--json");
+    expect(refused.json).toMatchObject({ error: { code: "busy" }, jobId: id });
+    expect((await env.cli("cancel", id, "--json")).code).toBe(0);
+  });
 });

@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import path from "node:path";
 import { createSeedRoot, SEED_LAYERS, type SeedLayer } from "@/lib/demo/seed";
 import { run } from "@/lib/proc/run";
+import { freshDatabaseUrl } from "./test-database";
 import { makeTempDir } from "./tmp";
 
 const REPO = path.resolve(import.meta.dirname, "../..");
@@ -16,8 +17,9 @@ export interface CliResult {
 }
 
 /**
- * A throw-away Canopy installation: its own storage root (seeded), backup root and SQLite database, driven
- * through the real CLI in a child process exactly as an admin would.
+ * A throw-away Canopy installation: its own storage root (seeded), backup root and database (a SQLite file, or
+ * a PostgreSQL database in the PostgreSQL pass: see ./test-database.ts), driven through the real CLI in a child
+ * process exactly as an admin would.
  */
 export interface CanopyEnv {
   dir: string;
@@ -37,7 +39,7 @@ export async function makeCanopyEnv(layers: SeedLayer[] = SEED_LAYERS, size?: nu
     CANOPY_STORAGE_ROOT: root,
     CANOPY_BACKUP_ROOT: path.join(dir, "backups"),
     CANOPY_RUN_DIR: path.join(dir, "run"),
-    DATABASE_URL: `file:${path.join(dir, "canopy.db")}`,
+    DATABASE_URL: await freshDatabaseUrl(dir),
     CANOPY_WORKER_POLL_MS: "200",
   };
   await run("npx", ["--no-install", "tsx", "scripts/db-migrate.ts", "deploy"], { cwd: REPO, env, timeoutMs: 60_000 });
