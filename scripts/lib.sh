@@ -21,14 +21,18 @@ ensure_packages() {
     local pkg="${pair%%:*}"
     command -v "${pair#*:}" >/dev/null 2>&1 || [[ " ${missing[*]} " == *" $pkg "* ]] || missing+=("$pkg")
   done
-  [ ${#missing[@]} -eq 0 ] && return 0
+  [ ${#missing[@]} -eq 0 ] || install_packages "${missing[@]}"
+}
+
+# install_packages PKG ... installs Debian packages with apt-get as root, or stops with the command to run.
+install_packages() {
   if [ "$(id -u)" -ne 0 ]; then
-    die "missing system packages: ${missing[*]}. Install them as root: sudo apt-get install -y ${missing[*]}"
+    die "missing system packages: $*. Install them as root: sudo apt-get install -y $*"
   fi
-  say "installing ${missing[*]} (apt-get)"
+  say "installing $* (apt-get)"
   export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  timeout 300 apt-get update -qq >/dev/null
+  timeout 900 apt-get install -y -qq --no-install-recommends "$@" >/dev/null
 }
 
 ensure_qemu() {
@@ -37,6 +41,23 @@ ensure_qemu() {
 
 ensure_chromium() {
   ensure_packages chromium:chromium
+}
+
+# Debian keeps the server programs (initdb, pg_ctl, postgres) off PATH, in /usr/lib/postgresql/<major>/bin;
+# prints the newest such folder.
+postgres_bin_dir() {
+  local dir found=""
+  for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V); do
+    [ -x "$dir/initdb" ] && [ -x "$dir/pg_ctl" ] && found="$dir"
+  done
+  [ -n "$found" ] && printf '%s\n' "$found"
+}
+
+# Sets PG_BIN to the folder holding initdb and pg_ctl, installing Debian's postgresql when there is none.
+ensure_postgres() {
+  PG_BIN="$(postgres_bin_dir)" && return 0
+  install_packages postgresql
+  PG_BIN="$(postgres_bin_dir)" || die "no initdb and pg_ctl under /usr/lib/postgresql/*/bin after installing postgresql"
 }
 
 ensure_node_modules() {
