@@ -13,7 +13,7 @@ source "$(dirname "$0")/lib.sh"
 # What uses the database: migrations and the client (db); sessions and the login limit (auth, action-client);
 # inventory sync, operation jobs from the dashboard and the CLI, a job's holder and end (server-actions,
 # disk-activity); jobs claimed by a worker, recovered after a kill, cancelled (crash-recovery); the backup table,
-# policies, retention and the worker's schedule (disk-backup-state, backups-overview, backup-cli).
+# policies, retention and the worker's schedule (disk-backup-state, backups-overview, backup-schedule, backup-cli).
 TESTS=(
   test/integration/db.test.ts
   test/integration/auth.test.ts
@@ -23,6 +23,7 @@ TESTS=(
   test/integration/crash-recovery.test.ts
   test/integration/disk-backup-state.test.ts
   test/integration/backups-overview.test.ts
+  test/integration/backup-schedule.test.ts
   test/integration/backup-cli.test.ts
 )
 REPORT="$(realpath -m "${1:-test-results/vitest-postgresql.json}")"

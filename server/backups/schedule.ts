@@ -1,6 +1,7 @@
 import "server-only";
 import { isCanopyError } from "@/lib/errors";
 import { getDb } from "../db";
+import { writeTransaction } from "../db-retry";
 import { cronMatches } from "./cron";
 import { startBackup } from "./operations";
 import { scheduledDisks } from "./policy";
@@ -25,10 +26,7 @@ export async function queueScheduledBackups(now = new Date(), log: (line: string
       continue; // validated when set; an old bad value is skipped, not fatal
     }
     if (!matches) continue;
-    const key = `backup-schedule:${disk}`;
-    const last = await db.setting.findUnique({ where: { key } });
-    if (last && last.value >= minute.toISOString()) continue;
-    await db.setting.upsert({ where: { key }, create: { key, value: minute.toISOString() }, update: { value: minute.toISOString() } });
+    if (!(await claimMinute(`backup-schedule:${disk}`, minute))) continue;
     try {
       const { job } = await startBackup(disk, { requestedBy: "schedule", background: true });
       queued.push(job.id);
@@ -38,4 +36,19 @@ export async function queueScheduledBackups(now = new Date(), log: (line: string
     }
   }
   return queued;
+}
+
+/**
+ * Marks `minute` as queued for this key unless it (or a later one) already is, in one write transaction: two
+ * workers reading "not yet" at once would otherwise both queue, and the disk's lock alone does not stop the
+ * second when the first backup has already finished.
+ */
+async function claimMinute(key: string, minute: Date): Promise<boolean> {
+  const value = minute.toISOString();
+  return writeTransaction(getDb(), async (tx) => {
+    const last = await tx.setting.findUnique({ where: { key } });
+    if (last && last.value >= value) return false;
+    await tx.setting.upsert({ where: { key }, create: { key, value }, update: { value } });
+    return true;
+  });
 }
