@@ -86,5 +86,17 @@ test("the policy page sets a per-disk override", async ({ page }) => {
   await expect(page.getByText("Saved")).toBeVisible();
   await page.reload();
   await expect(page.getByLabel("Max incrementals (vm-2)")).toHaveValue("7");
+  // Valid cron that no date matches would silently never back anything up: refused, with the reason.
+  await page.getByLabel("Schedule (cron) (vm-2)").fill("0 0 30 2 *");
+  await page.getByRole("button", { name: "Save" }).nth(1).click();
+  await expect(page.locator("p[role=alert]")).toContainText("would never run");
   await page.screenshot({ path: `${ARTIFACTS}/backup-policy.png`, fullPage: true });
+
+  // Removing the override: vm-2 follows the default again, also after a reload.
+  await page.getByRole("button", { name: "Remove override" }).click();
+  await expect(page.getByLabel("Max incrementals (vm-2)")).toHaveCount(0);
+  await expect(page.getByText("No disk overrides the default.")).toBeVisible();
+  await page.reload();
+  await expect(page.getByLabel("Max incrementals (vm-2)")).toHaveCount(0);
+  await expect(page.getByLabel("Disk to override").locator("option", { hasText: "vm-2" })).toHaveCount(1);
 });

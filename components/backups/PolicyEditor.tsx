@@ -47,7 +47,20 @@ export function PolicyEditor({ policies, disks }: { policies: PolicyView; disks:
         {rows.map((r) => (
           <div key={r.disk} className="border-b border-slate-100 last:border-b-0">
             <p className="px-4 pt-3 font-mono text-sm font-medium">{r.disk}</p>
-            <PolicyRow disk={r.disk} initial={toDraft(r.fields)} placeholder={toDraft(globalFields)} onSaved={() => router.refresh()} />
+            <PolicyRow
+              disk={r.disk}
+              initial={toDraft(r.fields)}
+              placeholder={toDraft(globalFields)}
+              onSaved={() => router.refresh()}
+              onRemove={async () => {
+                // Every field cleared: the server drops an override that overrides nothing.
+                const res = await setPolicyAction({ disk: r.disk, maxIncrementals: null, schedule: null, keepChains: null, compress: null });
+                if (!res.ok) return res.error.message;
+                setExtra((list) => list.filter((d) => d !== r.disk));
+                router.refresh();
+                return null;
+              }}
+            />
           </div>
         ))}
         <div className="flex items-center gap-2 border-t border-slate-100 px-4 py-3">
@@ -78,7 +91,16 @@ export function PolicyEditor({ policies, disks }: { policies: PolicyView; disks:
   );
 }
 
-function PolicyRow({ disk, initial, placeholder, onSaved }: { disk: string | null; initial: Draft; placeholder: Draft | null; onSaved(): void }) {
+interface PolicyRowProps {
+  disk: string | null;
+  initial: Draft;
+  placeholder: Draft | null;
+  onSaved(): void;
+  /** For a disk's override: clears it (the disk follows the default again); resolves to an error message or null. */
+  onRemove?: () => Promise<string | null>;
+}
+
+function PolicyRow({ disk, initial, placeholder, onSaved, onRemove }: PolicyRowProps) {
   const [d, setD] = useState(initial);
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
@@ -130,6 +152,11 @@ function PolicyRow({ disk, initial, placeholder, onSaved }: { disk: string | nul
       <Button variant="primary" disabled={pending} onClick={save}>
         Save
       </Button>
+      {disk && onRemove ? (
+        <Button disabled={pending} onClick={() => startTransition(async () => setError(await onRemove()))}>
+          Remove override
+        </Button>
+      ) : null}
       {saved ? <span className="text-xs text-emerald-700">Saved</span> : null}
       {error ? (
         <p role="alert" className="w-full text-sm text-red-700">

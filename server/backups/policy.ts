@@ -97,7 +97,9 @@ export async function setPolicy(disk: string | null, change: PolicyChange): Prom
     (data as Record<string, unknown>)[k] = k === "schedule" && change.schedule === "" ? null : change[k];
   }
   const diskName = disk ?? GLOBAL;
-  await getDb().backupPolicy.upsert({ where: { diskName }, create: { diskName, ...data }, update: data });
+  const row = await getDb().backupPolicy.upsert({ where: { diskName }, create: { diskName, ...data }, update: data });
+  // A disk's override with every field cleared overrides nothing: it goes, so lists show only real overrides.
+  if (disk !== null && FIELDS.every((k) => row[k] === null)) await getDb().backupPolicy.deleteMany({ where: { diskName } });
   return effectivePolicy(disk);
 }
 

@@ -191,5 +191,10 @@ describe("backups through the CLI", () => {
     }
     const vm2 = await c.cli("backups", "vm-2", "--json");
     expect(vm2.json.backups[0]).toMatchObject({ kind: "full", reason: "first-backup" });
+
+    // Clearing an override's only field removes the override: vm-2 follows the default again.
+    const cleared = await c.cli("policy", "--disk", "vm-2", "--schedule", "default", "--json");
+    expect(cleared.json.policy).toMatchObject({ disk: "vm-2", schedule: null, overrides: [] });
+    expect(cleared.json.disks.map((d: { disk: string }) => d.disk)).not.toContain("vm-2");
   }, 180_000);
 });
