@@ -101,7 +101,7 @@ test("with a schedule on the policy, the next run's time", async ({ page }) => {
   // Same machine, same time zone: the server's cron time is the browser's.
   const when = formatDateTime(nextCronRun(SCHEDULE, new Date())!.toISOString()).slice(0, 16);
   await expect(next).toContainText(`${when} · this disk's schedule "${SCHEDULE}"`);
-  // "in 1 day" in the half hour before 03:00, when the next run is nearly 24 h away.
+  // "in 1 day" in the half hour after 03:00, when the next run is 23.5 h or more away.
   await expect(next).toContainText(/in (\d+ (min|h)|1 day)/);
   await expect(next).not.toContainText("No schedule");
 });
