@@ -5,6 +5,7 @@ import { ChevronRightIcon } from "@/components/ui/icons";
 import { Timestamp } from "@/components/ui/Timestamp";
 import { formatDateTime } from "@/components/format/time";
 import { PlanDetails } from "./PlanDetails";
+import { diskHref } from "@/components/disks/disk-links";
 
 const OUTCOME_TONE: Record<string, BadgeTone> = {
   succeeded: "green",
@@ -62,7 +63,7 @@ function EventLine({ event }: { event: AuditEventView }) {
       <span className="min-w-0">
         <span className="mr-2 font-mono text-xs font-semibold uppercase tracking-wide text-slate-500">{event.action}</span>
         {event.disk ? (
-          <Link href={`/disks/${encodeURIComponent(event.disk)}`} className="mr-2 font-medium text-sky-700 hover:underline">
+          <Link href={diskHref(event.disk)} className="mr-2 font-medium text-sky-700 hover:underline">
             {event.disk}
           </Link>
         ) : null}

@@ -10,6 +10,7 @@ import { WarningIcon } from "@/components/ui/icons";
 import { formatDateTime } from "@/components/format/time";
 import { describeHealth, describeLastBackup, describeNextRun, type PanelLine, type PanelTone } from "./backup-state-text";
 import { useDiskBackupState } from "./useDiskBackupState";
+import { diskBackupsHref } from "@/components/disks/disk-links";
 
 const POLICY_PAGE = "/backups/policy";
 const WAITING: PanelLine = { tone: "neutral", headline: "…", detail: null };
@@ -22,7 +23,7 @@ const unreadable = (err: unknown): PanelLine => ({ tone: "red", headline: "Could
 export function BackupStatePanel({ disk, initial }: { disk: string; initial: DiskBackupState | null }) {
   const query = useDiskBackupState(disk, initial);
   const state = query.data;
-  const backupsPage = `/disks/${encodeURIComponent(disk)}/backups`;
+  const backupsPage = diskBackupsHref(disk);
   // A backup that failed verification may not restore: the one thing here that must not be missed.
   const alarm = state?.last?.verifyStatus === "failed";
   return (

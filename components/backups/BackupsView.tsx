@@ -18,6 +18,7 @@ import { FollowJob } from "./FollowJob";
 import { RestoreDialog } from "./RestoreDialog";
 import { DeleteBackupDialog } from "./DeleteBackupDialog";
 import { reasonLabel, verifyLabel, verifyTone } from "./backup-labels";
+import { diskHref } from "@/components/disks/disk-links";
 
 interface Props {
   data: DiskBackupsView;
@@ -70,7 +71,7 @@ export function BackupsView({ data, diskExists, running, activeLayer, usedBytes 
               Disks
             </Link>
             <ChevronRightIcon className="size-3.5 text-slate-400" />
-            <Link href={`/disks/${encodeURIComponent(disk)}`} className="text-sky-700 hover:underline">
+            <Link href={diskHref(disk)} className="text-sky-700 hover:underline">
               {disk}
             </Link>
             <ChevronRightIcon className="size-3.5 text-slate-400" />

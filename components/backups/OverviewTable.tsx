@@ -1,4 +1,5 @@
 import Link from "next/link";
+import { failuresOnRestorePath } from "@/server/backups/last-backup";
 import type { OverviewRow } from "@/server/backups/overview-model";
 import { formatBytes } from "@/components/format/bytes";
 import { formatDateTime } from "@/components/format/time";
@@ -9,10 +10,7 @@ import { WarningIcon } from "@/components/ui/icons";
 import { chainFailureWords, verifyLabel, verifyTone } from "./backup-labels";
 import { describeNextRun } from "./backup-state-text";
 import { ChainMeter } from "./ChainMeter";
-
-export function diskBackupsHref(disk: string): string {
-  return `/disks/${encodeURIComponent(disk)}/backups`;
-}
+import { diskBackupsHref } from "@/components/disks/disk-links";
 
 const th = "whitespace-nowrap px-2.5 first:pl-4 last:pr-4 py-2.5 text-left text-xs font-semibold text-slate-600";
 const td = "whitespace-nowrap px-2.5 first:pl-4 last:pr-4 py-3 align-middle";
@@ -88,7 +86,7 @@ function Row({ row }: { row: OverviewRow }) {
           <span className="font-medium text-amber-800">No backup yet</span>
         )}
       </td>
-      <td className={td} data-testid="overview-verify" data-verify={last?.verifyStatus} data-chain-failures={last ? last.failedBefore.length + (last.verifyStatus === "failed" ? 1 : 0) : 0}>
+      <td className={td} data-testid="overview-verify" data-verify={last?.verifyStatus} data-chain-failures={last ? failuresOnRestorePath(last) : 0}>
         {last ? <VerifyState row={row} /> : <span className="text-slate-400">—</span>}
       </td>
       <td className={td} data-testid="overview-chain">
@@ -115,7 +113,7 @@ function Row({ row }: { row: OverviewRow }) {
 function VerifyState({ row }: { row: OverviewRow }) {
   const last = row.last!;
   const chainFailed = last.verifyStatus !== "failed" && last.failedBefore.length > 0;
-  const elsewhere = row.failedVerifies - last.failedBefore.length - (last.verifyStatus === "failed" ? 1 : 0);
+  const elsewhere = row.failedVerifies - failuresOnRestorePath(last);
   return (
     <div className="flex flex-col items-start gap-1">
       {chainFailed ? (

@@ -5,6 +5,7 @@ import { Stat } from "@/components/ui/Stat";
 import { Timestamp } from "@/components/ui/Timestamp";
 import { ChevronRightIcon } from "@/components/ui/icons";
 import { branchCount } from "./layer-roles";
+import { diskBackupsHref } from "@/components/disks/disk-links";
 
 export function DiskTreeHeader({ tree }: { tree: DiskTreeView }) {
   const branches = branchCount(tree);
@@ -26,7 +27,7 @@ export function DiskTreeHeader({ tree }: { tree: DiskTreeView }) {
       aside={
         <>
           <Link
-            href={`/disks/${encodeURIComponent(tree.name)}/backups`}
+            href={diskBackupsHref(tree.name)}
             className="rounded-md bg-white px-3 py-2 text-sm font-medium text-sky-700 ring-1 ring-inset ring-slate-300 hover:bg-slate-50"
           >
             Backups

@@ -10,10 +10,7 @@ import { SearchIcon, SortIcon } from "@/components/ui/icons";
 import { Timestamp } from "@/components/ui/Timestamp";
 import { StatusBadge } from "./StatusBadge";
 import { DEFAULT_SORT, filterDisks, nextSort, sortDisks, type DiskSort, type DiskSortKey } from "./disk-list";
-
-export function diskHref(name: string): string {
-  return `/disks/${encodeURIComponent(name)}`;
-}
+import { diskHref } from "./disk-links";
 
 const th = "whitespace-nowrap px-2.5 first:pl-4 last:pr-4 py-2.5 text-left text-xs font-semibold text-slate-600";
 const num = "text-right tabular-nums";

@@ -6,6 +6,7 @@ import { CancelJobButton } from "./CancelJobButton";
 import { JobProgress } from "./JobProgress";
 import { JobStateBadge } from "./JobStateBadge";
 import { isActive } from "./useJob";
+import { diskHref } from "@/components/disks/disk-links";
 
 const th = "whitespace-nowrap px-3 py-2.5 text-left text-xs font-semibold text-slate-600 first:pl-4 last:pr-4";
 const td = "px-3 py-3 align-top first:pl-4 last:pr-4";
@@ -76,7 +77,7 @@ function JobRow({ job, now }: { job: JobView; now: number }) {
       </td>
       <td className={`${td} truncate`}>
         {job.disk ? (
-          <Link href={`/disks/${encodeURIComponent(job.disk)}`} className="font-medium text-sky-700 hover:underline" title={job.disk}>
+          <Link href={diskHref(job.disk)} className="font-medium text-sky-700 hover:underline" title={job.disk}>
             {job.disk}
           </Link>
         ) : (

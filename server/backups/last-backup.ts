@@ -41,8 +41,9 @@ export interface LastBackup {
   failedBefore: number[];
 }
 
-/** `chain`: the Backup rows of the newest one's chain (it included). */
-export function toLastBackup(newest: BackupFacts, chain: readonly BackupFacts[]): LastBackup {
+/** `backups`: the disk's Backup rows (at least those of the newest one's chain, it included). */
+export function toLastBackup(newest: BackupFacts, backups: readonly BackupFacts[]): LastBackup {
+  const chain = backups.filter((b) => b.chainId === newest.chainId);
   return {
     id: newest.id,
     kind: newest.kind === "incremental" ? "incremental" : "full",
@@ -56,7 +57,7 @@ export function toLastBackup(newest: BackupFacts, chain: readonly BackupFacts[])
     verifiedAt: newest.verifiedAt?.toISOString() ?? null,
     chainIncrementals: Math.max(0, chain.length - 1),
     failedBefore: chain
-      .filter((b) => b.chainId === newest.chainId && b.seq < newest.seq && b.verifyStatus === "failed")
+      .filter((b) => b.seq < newest.seq && b.verifyStatus === "failed")
       .map((b) => b.seq)
       .sort((a, b) => a - b),
   };
@@ -70,4 +71,9 @@ function parseProblems(json: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** Failed backups a restore of this one reads: those before it in its chain, and itself. */
+export function failuresOnRestorePath(last: LastBackup): number {
+  return last.failedBefore.length + (last.verifyStatus === "failed" ? 1 : 0);
 }

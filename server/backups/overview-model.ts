@@ -80,7 +80,7 @@ export function overviewRows(
       chains: new Set(own.map((b) => b.chainId)).size,
       storedBytes: own.reduce((n, b) => n + b.fileSize, 0),
       failedVerifies: own.filter((b) => b.verifyStatus === "failed").length,
-      last: newest ? toLastBackup(newest, own.filter((b) => b.chainId === newest.chainId)) : null,
+      last: newest ? toLastBackup(newest, own) : null,
       maxIncrementals: policy.maxIncrementals,
       // Worked out here, not in the browser: the schedule is in the server's local time, as the worker runs it.
       next: disk ? { ...scheduleOutlook(policy.schedule, now), fromOverride: policy.scheduleOverridden } : null,

@@ -7,6 +7,7 @@ import { listDiskBackups, type DiskBackupsView } from "@/server/backups/operatio
 import { decodeRouteParam, errorMessage } from "@/components/disks/load";
 import { BackupsView } from "@/components/backups/BackupsView";
 import { ErrorState } from "@/components/ui/StatePanel";
+import { diskHref } from "@/components/disks/disk-links";
 
 export const dynamic = "force-dynamic";
 
@@ -29,7 +30,7 @@ export default async function DiskBackupsPage({ params }: Props) {
     console.error(`listing backups of ${name} failed:`, err);
     return (
       <div className="space-y-6 px-8 py-8">
-        <Link href={`/disks/${encodeURIComponent(name)}`} className="text-sm text-sky-700 hover:underline">
+        <Link href={diskHref(name)} className="text-sm text-sky-700 hover:underline">
           ← {name}
         </Link>
         <ErrorState title={`Could not list the backups of ${name}`}>
