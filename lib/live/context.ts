@@ -1,8 +1,8 @@
 import { realpath } from "node:fs/promises";
 import path from "node:path";
 import { CanopyError } from "../errors";
-import type { StepContext } from "../ops/execute";
-import { layerFile } from "../ops/execute";
+import type { StepContext } from "../ops/step-context";
+import { layerFile } from "../ops/step-context";
 import type { QmpClient } from "../qmp/client";
 import type { JobProgress } from "../qmp/jobs";
 import { inspectLive, nodeNamed, type LiveNode, type LiveTarget, type LiveView } from "./inspect";

@@ -40,8 +40,7 @@ export async function executeLiveStep(step: PlanStep, ctx: LiveStepContext): Pro
       case "set-active":
       case "set-protected":
       case "set-description":
-        await executeStep(step, ctx);
-        return { mode: "offline", notes: [] };
+        return { mode: "offline", notes: await executeStep(step, ctx) };
     }
   } catch (err) {
     throw await explainLostConnection(err, step, ctx);

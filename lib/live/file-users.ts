@@ -1,6 +1,6 @@
 import path from "node:path";
 import { scanStorageRoot } from "../inventory/scan";
-import { layerFile } from "../ops/execute";
+import { layerFile } from "../ops/step-context";
 import { canonical, type LiveStepContext } from "./context";
 
 /** True when no layer file under the root still names `layer` as its backing file (headers only, no process). */

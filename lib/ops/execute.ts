@@ -8,103 +8,90 @@ import type { PlanStep } from "./types";
 import { readQcow2Header } from "../qcow2/header";
 import { handOverBitmapsOffline } from "../backup/hand-over-bitmaps";
 import { mergeBitmapsBeforeCommit, mergeBitmapsBeforePull } from "../backup/merge-bitmaps";
+import { backingName, layerFile, type StepContext } from "./step-context";
+import { chainDown, prepareStep } from "./prepare-step";
 
 /**
- * Runs one plan step against the files. Every step is safe to run again after a crash: re-creating an overlay
- * overwrites the half-made one, a commit or pull copies the same data again, a repoint rewrites the same
- * header, a delete of a missing file is done. Between steps the tree is always consistent, which is what lets
- * a restarted worker simply roll forward.
+ * Runs one plan step against the files. Every step survives a SIGKILL at any instant: before it runs, its files
+ * are compared with what the plan expects, and a resumed step first repairs what the kill left
+ * (prepare-step.ts); then it runs whole again. A pull orders its data before its header (writethrough), a commit
+ * only adds data to a base no other branch reads, a repoint is one header write, a delete of a missing file is
+ * done. Between steps the tree is always consistent, which is what lets a restarted worker roll forward.
+ * Returns what was found and repaired, for the job's record.
  */
-
-export interface StepEffects {
-  /** Canopy's own records (the database), injected so lib/ stays free of it. */
-  setActive(layer: string): Promise<void>;
-  setProtected(layer: string, value: boolean): Promise<void>;
-  setDescription(layer: string, description: string | null): Promise<void>;
-}
-
-export interface StepContext {
-  root: string;
-  disk: string;
-  /** Absolute file of every existing layer, by name; new layers go into the disk's folder. */
-  files: ReadonlyMap<string, string>;
-  effects: StepEffects;
-  signal?: AbortSignal;
-  /** Fraction 0..1 of this step's data copied. */
-  onProgress?: (fraction: number) => void;
-}
 
 const LOCK_RETRY_MS = 60_000;
 
-export function layerFile(ctx: Pick<StepContext, "root" | "disk" | "files">, layer: string): string {
-  return ctx.files.get(layer) ?? path.join(ctx.root, ctx.disk, `${layer}.qcow2`);
-}
-
-/** Backing names are stored relative to the overlay's folder, so a root can be moved or copied whole. */
-function backingName(ctx: StepContext, layer: string, backing: string): string {
-  return path.relative(path.dirname(layerFile(ctx, layer)), layerFile(ctx, backing));
-}
-
-export async function executeStep(step: PlanStep, ctx: StepContext): Promise<void> {
+export async function executeStep(step: PlanStep, ctx: StepContext): Promise<string[]> {
   const file = (name: string) => layerFile(ctx, name);
   const data = { signal: ctx.signal, onProgress: ctx.onProgress };
+  const { run, notes } = await prepareStep(step, ctx);
   switch (step.kind) {
     case "create-overlay":
-      await retryWhileLocked(() =>
-        img.create(file(step.layer), { backing: backingName(ctx, step.layer, step.backing), backingFormat: "qcow2" }),
-      );
+      if (run) {
+        await retryWhileLocked(() =>
+          img.create(file(step.layer), { backing: backingName(ctx, step.layer, step.backing), backingFormat: "qcow2" }),
+        );
+      }
       if (step.handOverBitmaps) await handOverBitmapsOffline(file(step.backing), file(step.layer), { signal: ctx.signal });
-      return;
+      return notes;
     case "commit": {
       // The merged layers' dirty bitmaps go into the base first, or the next incremental backup would miss
       // the writes they tracked.
-      const merged = await chainBetween(file(step.top), file(step.base));
+      const merged = (await chainDown(file(step.top), file(step.base))).files;
       const baseBecomesActive = !(await isBackingOfAny(ctx, file(step.top)));
       await mergeBitmapsBeforeCommit({ base: file(step.base), merged: [...merged].reverse(), baseBecomesActive, signal: ctx.signal });
-      return retryWhileLocked(() => img.commit(file(step.top), file(step.base), data));
+      await retryWhileLocked(() => img.commit(file(step.top), file(step.base), data));
+      return notes;
     }
     case "repoint":
-      return retryWhileLocked(() =>
-        img.rebase(file(step.layer), step.backing ? backingName(ctx, step.layer, step.backing) : null, { pull: false }),
-      );
+      if (run) {
+        await retryWhileLocked(() =>
+          img.rebase(file(step.layer), step.backing ? backingName(ctx, step.layer, step.backing) : null, { pull: false }),
+        );
+      }
+      return notes;
     case "pull": {
       const top = file(step.layer);
-      const pulled = (await chainBetween(top, step.backing ? file(step.backing) : null)).slice(1);
+      const pulled = (await chainDown(top, step.backing ? file(step.backing) : null)).files.slice(1);
       await mergeBitmapsBeforePull({ top, pulled: [...pulled].reverse(), signal: ctx.signal });
-      return retryWhileLocked(() =>
-        img.rebase(file(step.layer), step.backing ? backingName(ctx, step.layer, step.backing) : null, {
-          pull: true,
-          ...data,
-        }),
+      await retryWhileLocked(() =>
+        img.rebase(top, step.backing ? backingName(ctx, step.layer, step.backing) : null, { pull: true, ...data }),
       );
+      return notes;
     }
     case "delete-file":
       await assertNothingDependsOn(ctx.root, file(step.layer));
       await unlink(file(step.layer)).catch((e: NodeJS.ErrnoException) => {
         if (e.code !== "ENOENT") throw e;
       });
-      return;
+      return notes;
     case "set-active":
-      return ctx.effects.setActive(step.layer);
+      await ctx.effects.setActive(step.layer);
+      return notes;
     case "set-protected":
-      return ctx.effects.setProtected(step.layer, step.value);
+      await ctx.effects.setProtected(step.layer, step.value);
+      return notes;
     case "set-description":
-      return ctx.effects.setDescription(step.layer, step.description);
+      await ctx.effects.setDescription(step.layer, step.description);
+      return notes;
   }
 }
 
 /**
- * The files from `top` down its backing chain, stopping before `base` (or at the chain's end), top first:
- * read from the headers, as the chain is on disk right now.
+ * A step stopped inside (a cancelled or failed qemu-img, or a dead process's step that is cancelled rather than
+ * resumed) is left as a resume would find it, without running it again: leaks freed, a pull's layer reading
+ * through `from` again, a half-made overlay removed. The tree is then the one before the step, which is what the
+ * job's record says (the step did not finish). A commit's base keeps the part of the data it received.
  */
-async function chainBetween(top: string, base: string | null): Promise<string[]> {
-  const out: string[] = [];
-  for (let cur: string | null = top; cur && cur !== base && !out.includes(cur); ) {
-    out.push(cur);
-    const h = await readQcow2Header(cur);
-    cur = h.backingFile ? path.resolve(path.dirname(cur), h.backingFile) : null;
+export async function settleStoppedStep(step: PlanStep, ctx: StepContext): Promise<string[]> {
+  const { run, notes } = await prepareStep(step, { ...ctx, resumed: true, signal: undefined });
+  if (step.kind === "create-overlay" && !run) {
+    // Made in full, but the layer never became active: an empty leaf nobody asked for.
+    await unlink(layerFile(ctx, step.layer));
+    notes.push(`removed ${step.layer}, made before the stop but never used`);
   }
-  return out;
+  return notes;
 }
 
 /** Whether any layer of the disk is backed by `target` (if none, `target` is a leaf). */

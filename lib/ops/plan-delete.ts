@@ -65,7 +65,7 @@ export async function planDelete(state: DiskState, layer: string, measure: Measu
     const child = children[0]!;
     plan.steps.push(
       { kind: "commit", top: layer, base: parent.name, bytes },
-      { kind: "repoint", layer: child, backing: parent.name },
+      { kind: "repoint", layer: child, from: layer, backing: parent.name },
       { kind: "delete-file", layer },
     );
     plan.changes.push(parent.name, child);
@@ -78,7 +78,7 @@ export async function planDelete(state: DiskState, layer: string, measure: Measu
   }
 
   for (const child of children) {
-    plan.steps.push({ kind: "pull", layer: child, backing: parent?.name ?? null, bytes });
+    plan.steps.push({ kind: "pull", layer: child, from: layer, backing: parent?.name ?? null, bytes });
     plan.changes.push(child);
   }
   plan.steps.push({ kind: "delete-file", layer });

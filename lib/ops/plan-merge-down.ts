@@ -82,7 +82,7 @@ export async function planMergeDown(
   plan.changes.push(base);
   const child = topChild[0]?.name;
   if (child) {
-    plan.steps.push({ kind: "repoint", layer: child, backing: base });
+    plan.steps.push({ kind: "repoint", layer: child, from: top, backing: base });
     plan.changes.push(child);
   }
   for (const layer of merged) plan.steps.push({ kind: "delete-file", layer });

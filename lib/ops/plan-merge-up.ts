@@ -30,7 +30,7 @@ export async function planMergeUp(
   const plan = emptyPlan(state, "merge-up", { top, base, keep });
   const bytes = sumBytes(await Promise.all(between.map(measure)));
   plan.summary = `Merge ${describeRange(between)} up into ${top}, which will be backed by ${base}`;
-  plan.steps.push({ kind: "pull", layer: top, backing: base, bytes });
+  plan.steps.push({ kind: "pull", layer: top, from: between[0]!, backing: base, bytes });
   plan.changes.push(top);
   plan.bytesToMove = bytes;
 

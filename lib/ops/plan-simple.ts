@@ -78,7 +78,7 @@ export async function planFlatten(state: DiskState, measure: MeasureLayer): Prom
   const plan = emptyPlan(state, "flatten", {});
   const bytes = sumBytes(await Promise.all(below.map(measure)));
   plan.summary = `Flatten ${active}: copy everything it reads from ${below.join(", ")} into it`;
-  plan.steps.push({ kind: "pull", layer: active, backing: null, bytes });
+  plan.steps.push({ kind: "pull", layer: active, from: below[0]!, backing: null, bytes });
   plan.changes.push(active);
   plan.bytesToMove = bytes;
   plan.notes.push(`${below.join(", ")} stay as they are; delete them afterwards if nothing else needs them`);

@@ -15,16 +15,23 @@ export type OperationKind =
   | "protect"
   | "unprotect";
 
-/** One file-level action. Every step can be run again after a crash and ends in the same state. */
+/**
+ * One file-level action. Every step can be run again after a crash and ends in the same state: before it runs,
+ * the executor compares the files with what the step expects (`from`: the backing the plan saw), and a step
+ * resumed after a kill first brings its files back to a state it can start from (lib/ops/prepare-step.ts).
+ */
 export type PlanStep =
   /** Create an empty qcow2 overlay `layer` backed by `backing`. */
   | { kind: "create-overlay"; layer: string; backing: string; handOverBitmaps?: boolean }
   /** `qemu-img commit -b base top`: the data of every layer above base up to top goes into base. */
   | { kind: "commit"; top: string; base: string; bytes: number }
-  /** `qemu-img rebase -u`: point `layer` at `backing` without copying (its content is already there). */
-  | { kind: "repoint"; layer: string; backing: string | null }
-  /** `qemu-img rebase` (safe): copy into `layer` what differs, then point it at `backing` (null: standalone). */
-  | { kind: "pull"; layer: string; backing: string | null; bytes: number }
+  /** `qemu-img rebase -u`: point `layer`, backed by `from`, at `backing` without copying (its content is already there). */
+  | { kind: "repoint"; layer: string; from: string; backing: string | null }
+  /**
+   * `qemu-img rebase` (safe): copy into `layer` what differs, then point it at `backing` (null: standalone).
+   * `from` is the layer's backing before the pull; it still exists until a later step deletes it.
+   */
+  | { kind: "pull"; layer: string; from: string; backing: string | null; bytes: number }
   | { kind: "delete-file"; layer: string }
   | { kind: "set-active"; layer: string }
   | { kind: "set-protected"; layer: string; value: boolean }

@@ -1,7 +1,8 @@
 import "server-only";
 import { isCanopyError } from "@/lib/errors";
 import { scanDisk } from "@/lib/inventory/scan";
-import { executeStep, type StepContext } from "@/lib/ops/execute";
+import { executeStep, settleStoppedStep } from "@/lib/ops/execute";
+import type { StepContext } from "@/lib/ops/step-context";
 import { executeLiveStep, recoverLiveJob, type LiveStepContext, type StepState } from "@/lib/live";
 import { connectLive, type LiveConnection } from "../live/connect-live";
 import type { Plan, PlanStep } from "@/lib/ops/types";
@@ -52,20 +53,23 @@ export async function runJob(jobId: string): Promise<JobOutcome> {
   let done = job.steps.filter((s) => s.state === "done").reduce((n, s) => n + stepBytes(parse(s.detail)), 0);
   let outcome: JobOutcome = "succeeded";
   let error: string | null = null;
+  /** What steps found and repaired on the way (a resumed step's leaks, a header pointed back), for the record. */
+  const notes: string[] = [];
   let live: LiveConnection | null = null;
   try {
     // Routing: a running disk is changed through its QEMU process, a stopped one with qemu-img.
     live = await connectLive(disk);
     for (const row of job.steps) {
       if (row.state === "done") continue;
-      if (heartbeat.signal.aborted || (await cancelRequested(jobId))) {
-        outcome = "cancelled";
-        break;
-      }
       const step = parse(row.detail);
       // A step already marked running was interrupted by a process that died; live, only QEMU can tell
       // whether its block job still runs, ended, or never started.
       const interrupted = row.state === "running";
+      const cancel = heartbeat.signal.aborted || (await cancelRequested(jobId));
+      if (cancel && !interrupted) {
+        outcome = "cancelled";
+        break;
+      }
       await db.jobStep.update({ where: { id: row.id }, data: { state: "running", startedAt: new Date() } });
       await db.job.update({ where: { id: jobId }, data: { stage: describeStep(step) } });
       const files = new Map((await scanDisk(root, disk)).layers.map((l) => [l.name, path.join(root, l.file)]));
@@ -76,6 +80,7 @@ export async function runJob(jobId: string): Promise<JobOutcome> {
         files,
         effects: stepEffects(root, disk),
         signal: heartbeat.signal,
+        resumed: interrupted,
         onProgress: (fraction) => {
           if (Date.now() - lastWrite < PROGRESS_WRITE_MS) return;
           lastWrite = Date.now();
@@ -83,26 +88,31 @@ export async function runJob(jobId: string): Promise<JobOutcome> {
           void db.job.update({ where: { id: jobId }, data: { progressDone } }).catch(() => undefined);
         },
       };
+      const liveCtx: LiveStepContext | null = live && {
+        ...ctx,
+        qmp: live.qmp,
+        target: live.target,
+        jobId: blockJobId(jobId, row.index),
+        speed: LIVE_JOB_SPEED,
+      };
+      const states = job.steps.map((s) => (s.index < row.index ? "done" : s.index === row.index ? "running" : "pending") as StepState);
+      if (cancel) {
+        // The job's process died inside this step and a cancel came before anyone resumed it: the step is
+        // brought to a consistent state instead of being run again (a running block job is cancelled).
+        const settled = await settleInterruptedStep(step, ctx, liveCtx, plan, states);
+        notes.push(...settled.notes);
+        await db.jobStep.update({ where: { id: row.id }, data: { state: settled.done ? "done" : "failed", endedAt: new Date() } });
+        outcome = "cancelled";
+        break;
+      }
       try {
-        if (!live) await executeStep(step, ctx);
-        else {
-          const liveCtx: LiveStepContext = {
-            ...ctx,
-            qmp: live.qmp,
-            target: live.target,
-            jobId: blockJobId(jobId, row.index),
-            speed: LIVE_JOB_SPEED,
-          };
-          if (interrupted) {
-            const states = job.steps.map((s) => (s.index < row.index ? "done" : "pending") as StepState);
-            states[row.index] = "running";
-            await recoverLiveJob(plan, states, liveCtx);
-          } else {
-            await executeLiveStep(step, liveCtx);
-          }
-        }
+        if (!liveCtx) notes.push(...(await executeStep(step, ctx)));
+        else if (interrupted) notes.push(...((await recoverLiveJob(plan, states, liveCtx)).result?.notes ?? []));
+        else notes.push(...(await executeLiveStep(step, liveCtx)).notes);
       } catch (err) {
         await db.jobStep.update({ where: { id: row.id }, data: { state: "failed", endedAt: new Date() } });
+        // A commit or pull stopped inside its copy (cancelled, or failed) is settled like a killed one.
+        if (!liveCtx) notes.push(...(await settleStoppedStep(step, ctx).catch(() => [])));
         throw err;
       }
       done += stepBytes(step);
@@ -124,8 +134,29 @@ export async function runJob(jobId: string): Promise<JobOutcome> {
     const warning = partialCommitWarning(plan, stepsNow.map((s) => s.state));
     if (warning) error = error ? `${error}. ${warning}` : warning;
   }
-  await finishJob(jobId, disk, plan, outcome, error, total);
+  await finishJob(jobId, disk, plan, { outcome, error, notes }, total);
   return outcome;
+}
+
+/**
+ * Settles the step a dead process was in, for a cancel: offline, its files are put back as a resume would
+ * (settleStoppedStep); live, recovery runs with the cancel already given, so a block job still running in QEMU is
+ * cancelled, and one that had finished is recorded as done.
+ */
+async function settleInterruptedStep(
+  step: PlanStep,
+  ctx: StepContext,
+  liveCtx: LiveStepContext | null,
+  plan: Plan,
+  states: StepState[],
+): Promise<{ done: boolean; notes: string[] }> {
+  if (!liveCtx) return { done: false, notes: await settleStoppedStep(step, ctx) };
+  try {
+    const recovered = await recoverLiveJob(plan, states, { ...liveCtx, signal: AbortSignal.abort() });
+    return { done: true, notes: recovered.result?.notes ?? [] };
+  } catch (err) {
+    return { done: false, notes: [`${describeStep(step)} stopped: ${errorMessage(err)}`] };
+  }
 }
 
 async function cancelRequested(jobId: string): Promise<boolean> {
@@ -137,8 +168,7 @@ async function finishJob(
   jobId: string,
   disk: string,
   plan: Plan,
-  outcome: JobOutcome,
-  error: string | null,
+  { outcome, error, notes }: { outcome: JobOutcome; error: string | null; notes: string[] },
   total: number,
 ): Promise<void> {
   const db = getDb();
@@ -162,7 +192,7 @@ async function finishJob(
         diskId: job.diskId,
         actor: job.requestedBy,
         action: plan.operation,
-        detail: JSON.stringify({ jobId, outcome, error, summary: plan.summary, plan }),
+        detail: JSON.stringify({ jobId, outcome, error, summary: plan.summary, plan, ...(notes.length ? { notes } : {}) }),
       },
     }),
   ]);

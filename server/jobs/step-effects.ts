@@ -1,6 +1,6 @@
 import "server-only";
 import { scanDisk } from "@/lib/inventory/scan";
-import type { StepEffects } from "@/lib/ops/execute";
+import type { StepEffects } from "@/lib/ops/step-context";
 import { getDb } from "../db";
 import { recordDisk } from "../sync-inventory";
 

@@ -131,7 +131,7 @@ describe("cancelling live jobs", () => {
     await writer.moreWrites(10);
     const { error } = await cancelWhen(
       live,
-      { kind: "pull", layer: "1C", backing: "1A", bytes: 0 },
+      { kind: "pull", layer: "1C", from: "1B", backing: "1A", bytes: 0 },
       (p) => p.status === "running" && p.current > 0,
     );
     expect(error).toBeInstanceOf(LiveStepCancelled);

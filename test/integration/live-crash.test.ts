@@ -92,7 +92,7 @@ describe("the QEMU process killed mid-job", () => {
 
   it("during a pull: a clear error, and every layer reads as before", async () => {
     const live = await startLiveDisk();
-    const writes = await killMidJob(live, { kind: "pull", layer: "1C", backing: "1A", bytes: 0 });
+    const writes = await killMidJob(live, { kind: "pull", layer: "1C", from: "1B", backing: "1A", bytes: 0 });
     await expectConsistentTree(live);
     const file = (n: string) => path.join(live.root, "vm-1", `${n}.qcow2`);
     expect(await imageMismatches(file("1C"), withWrites(seedUnits("1C"), writes, EVERY_WRITE_MAYBE))).toEqual([]);

@@ -2,7 +2,7 @@ import path from "node:path";
 import { afterEach } from "vitest";
 import { createSeedRoot, MiB, SEED_ACTIVE, SEED_LAYERS, type SeedLayer } from "@/lib/demo/seed";
 import { scanDisk } from "@/lib/inventory/scan";
-import type { StepEffects } from "@/lib/ops/execute";
+import type { StepEffects } from "@/lib/ops/step-context";
 import type { DiskState, Plan } from "@/lib/ops/types";
 import * as img from "@/lib/qemu/img";
 import { QmpClient } from "@/lib/qmp/client";

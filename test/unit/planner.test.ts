@@ -38,7 +38,7 @@ describe("merge down", () => {
     expect(plan.refused).toBeNull();
     expect(plan.steps).toEqual([
       { kind: "commit", top: "1B", base: "VM1", bytes: 5 * MiB },
-      { kind: "repoint", layer: "1C", backing: "VM1" },
+      { kind: "repoint", layer: "1C", from: "1B", backing: "VM1" },
       { kind: "delete-file", layer: "1B" },
       { kind: "delete-file", layer: "1A" },
     ]);
@@ -87,7 +87,7 @@ describe("merge up", () => {
   it("pulls 1A..1B into 1C and keeps 1A for the sibling branch", async () => {
     const plan = await planMergeUp(seed(true), "1C", "VM1", false, measure);
     expect(plan.steps).toEqual([
-      { kind: "pull", layer: "1C", backing: "VM1", bytes: 5 * MiB },
+      { kind: "pull", layer: "1C", from: "1B", backing: "VM1", bytes: 5 * MiB },
       { kind: "delete-file", layer: "1B" },
     ]);
     expect(plan.notes.join()).toMatch(/kept 1A and below: 1X still depends on it/);
@@ -114,8 +114,8 @@ describe("delete", () => {
   it("pulls a layer with two children into each child", async () => {
     const plan = await planDelete(seed(true), "1A", measure);
     expect(plan.steps).toEqual([
-      { kind: "pull", layer: "1B", backing: "VM1", bytes: 3 * MiB },
-      { kind: "pull", layer: "1X", backing: "VM1", bytes: 3 * MiB },
+      { kind: "pull", layer: "1B", from: "1A", backing: "VM1", bytes: 3 * MiB },
+      { kind: "pull", layer: "1X", from: "1A", backing: "VM1", bytes: 3 * MiB },
       { kind: "delete-file", layer: "1A" },
     ]);
     expect(plan.notes[0]).toMatch(/1A has 2 children/);
@@ -142,6 +142,6 @@ describe("snapshot, revert, flatten", () => {
   });
   it("flattens the whole chain into the active layer", async () => {
     const plan = await planFlatten(seed(false), measure);
-    expect(plan.steps).toEqual([{ kind: "pull", layer: "1C", backing: null, bytes: 17 * MiB }]);
+    expect(plan.steps).toEqual([{ kind: "pull", layer: "1C", from: "1B", backing: null, bytes: 17 * MiB }]);
   });
 });

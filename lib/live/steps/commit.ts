@@ -28,8 +28,7 @@ export async function commitLive(step: Commit, ctx: LiveStepContext, r: Routing)
   const top = r.nodeOf(step.top);
   const base = r.nodeOf(step.base);
   if (!top && !base) {
-    await executeStep(step, ctx);
-    return { mode: "offline", notes: [] };
+    return { mode: "offline", notes: await executeStep(step, ctx) };
   }
   const chain = activeChain(r.view);
   const iTop = top ? chain.findIndex((n) => n.name === top.name) : -1;

@@ -1,6 +1,6 @@
 import { rm } from "node:fs/promises";
 import { CanopyError } from "../../errors";
-import { layerFile } from "../../ops/execute";
+import { layerFile } from "../../ops/step-context";
 import type { PlanStep } from "../../ops/types";
 import { ProcessError, run } from "../../proc/run";
 import { QmpError } from "../../qmp/errors";

@@ -30,6 +30,5 @@ export async function deleteFileLive(step: DeleteFile, ctx: LiveStepContext, r: 
       throw err;
     }
   }
-  await executeStep(step, ctx);
-  return { mode: node ? "live" : "offline", notes: [] };
+  return { mode: node ? "live" : "offline", notes: await executeStep(step, ctx) };
 }

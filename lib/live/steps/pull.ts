@@ -1,5 +1,6 @@
 import { CanopyError } from "../../errors";
-import { executeStep, layerFile } from "../../ops/execute";
+import { executeStep } from "../../ops/execute";
+import { layerFile } from "../../ops/step-context";
 import type { PlanStep } from "../../ops/types";
 import { applyBitmapActions, foldBitmapActions } from "../bitmaps";
 import { callOptions, relativeBacking, type LiveStepContext, type LiveStepResult, type Routing } from "../context";
@@ -21,8 +22,7 @@ type Pull = Extract<PlanStep, { kind: "pull" }>;
 export async function pullLive(step: Pull, ctx: LiveStepContext, r: Routing): Promise<LiveStepResult> {
   const node = r.nodeOf(step.layer);
   if (!node) {
-    await executeStep(step, ctx);
-    return { mode: "offline", notes: [] };
+    return { mode: "offline", notes: await executeStep(step, ctx) };
   }
   const base = step.backing ? r.nodeOf(step.backing) : undefined;
   const chain = chainOf(r.view, node.name);

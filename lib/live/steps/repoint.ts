@@ -1,5 +1,6 @@
 import { CanopyError } from "../../errors";
-import { executeStep, layerFile } from "../../ops/execute";
+import { executeStep } from "../../ops/execute";
+import { layerFile } from "../../ops/step-context";
 import type { PlanStep } from "../../ops/types";
 import { readQcow2Header } from "../../qcow2/header";
 import { QmpError } from "../../qmp/errors";
@@ -18,8 +19,7 @@ type Repoint = Extract<PlanStep, { kind: "repoint" }>;
 export async function repointLive(step: Repoint, ctx: LiveStepContext, r: Routing): Promise<LiveStepResult> {
   const node = r.nodeOf(step.layer);
   if (!node) {
-    await executeStep(step, ctx);
-    return { mode: "offline", notes: [] };
+    return { mode: "offline", notes: await executeStep(step, ctx) };
   }
   const file = layerFile(ctx, step.layer);
   const wanted = step.backing ? relativeBacking(file, layerFile(ctx, step.backing)) : null;
