@@ -130,7 +130,8 @@ export async function runTaskJob(jobId: string, executors: Record<TaskKind, Task
     outcome = { state: "succeeded", error: null, result };
   } catch (err) {
     const details = isCanopyError(err) ? (err.details ?? null) : null;
-    outcome = heartbeat.signal.aborted
+    // A cancel given while the job's process was dead is seen here, at the start (see cancelJob).
+    outcome = heartbeat.signal.aborted || job.cancelRequested
       ? { state: "cancelled", error: "cancelled", result: details }
       : { state: "failed", error: errorMessage(err), result: details };
   } finally {

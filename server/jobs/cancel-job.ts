@@ -1,14 +1,20 @@
 import "server-only";
 import { CanopyError } from "@/lib/errors";
 import { getDb } from "../db";
+import { claimOrphanedJob } from "./recover-jobs";
+import { runAnyJob } from "./run-any-job";
 
 /**
  * Asks a job to stop. A queued job is cancelled at once (nothing ran) and frees its disk; a running one is
  * stopped by its runner within a heartbeat: the running qemu-img is killed and no further step starts. The
  * tree stays consistent either way, because it is consistent between any two steps and inside a commit or
  * pull (a cancelled commit has written into a base no other branch reads, which the sibling rule ensures).
+ *
+ * A job whose process died (a killed CLI, a worker that is not running) has nobody to act on the request, so
+ * this process takes it over and stops it now: the step the dead process was in is settled (see runJob), the
+ * disk is freed, and the answer is the job's final state.
  */
-export async function cancelJob(jobId: string, actor: string): Promise<{ id: string; state: string }> {
+export async function cancelJob(jobId: string, actor: string): Promise<{ id: string; state: string; error?: string | null }> {
   const db = getDb();
   const job = await db.job.findUnique({ where: { id: jobId } });
   if (!job) throw new CanopyError("not-found", `no job with id "${jobId}"`);
@@ -22,6 +28,11 @@ export async function cancelJob(jobId: string, actor: string): Promise<{ id: str
   if (queued.count === 1) {
     await db.diskLock.deleteMany({ where: { jobId } });
     return { id: jobId, state: "cancelled" };
+  }
+  if (await claimOrphanedJob(jobId, { cancel: true })) {
+    await runAnyJob(jobId);
+    const ended = await db.job.findUniqueOrThrow({ where: { id: jobId } });
+    return { id: jobId, state: ended.state, error: ended.error };
   }
   await db.job.update({ where: { id: jobId }, data: { cancelRequested: true } });
   return { id: jobId, state: "cancelling" };

@@ -15,16 +15,34 @@ function alive(pid: number | null): boolean {
   }
 }
 
+/** Whether the process that ran a job is gone: its pid is dead, or it stopped beating. */
+export function processGone(job: { workerPid: number | null; heartbeatAt: Date | null }, now = Date.now()): boolean {
+  const stale = !job.heartbeatAt || now - job.heartbeatAt.getTime() > STALE_AFTER_MS;
+  return !alive(job.workerPid) || stale;
+}
+
 /** Running jobs whose process died: the worker resumes them from the step they were in. */
 export async function findOrphanedJobs(): Promise<string[]> {
   const running = await getDb().job.findMany({ where: { state: "running" }, orderBy: { createdAt: "asc" } });
-  const now = Date.now();
-  return running
-    .filter((j) => {
-      const stale = !j.heartbeatAt || now - j.heartbeatAt.getTime() > STALE_AFTER_MS;
-      return j.workerPid === process.pid || !alive(j.workerPid) || stale;
-    })
-    .map((j) => j.id);
+  return running.filter((j) => j.workerPid === process.pid || processGone(j)).map((j) => j.id);
+}
+
+/**
+ * Takes over a running job whose process died, so that exactly one process resumes or settles it (two workers,
+ * or a worker and a `canopy cancel`): the update only matches while the job still names the dead process.
+ */
+export async function claimOrphanedJob(jobId: string, { cancel = false } = {}): Promise<boolean> {
+  const db = getDb();
+  const job = await db.job.findUnique({ where: { id: jobId } });
+  if (!job || job.state !== "running") return false;
+  // A worker between jobs runs nothing, so a job naming its own pid is left from an earlier life of that pid;
+  // any other process (a cancel) may be running that very job itself.
+  if (!processGone(job) && (cancel || job.workerPid !== process.pid)) return false;
+  const claimed = await db.job.updateMany({
+    where: { id: job.id, state: "running", workerPid: job.workerPid, heartbeatAt: job.heartbeatAt },
+    data: { workerPid: process.pid, heartbeatAt: new Date(), ...(cancel ? { cancelRequested: true } : {}) },
+  });
+  return claimed.count === 1;
 }
 
 /** Takes the oldest queued job, if any; the conditional update makes two workers never take the same one. */
@@ -41,6 +59,7 @@ export async function claimQueuedJob(): Promise<string | null> {
 
 export async function resumeOrphanedJobs(log: (line: string) => void): Promise<void> {
   for (const id of await findOrphanedJobs()) {
+    if (!(await claimOrphanedJob(id))) continue;
     log(`resuming job ${id} left running by a process that is gone`);
     const outcome = await runAnyJob(id);
     log(`job ${id} ${outcome}`);
