@@ -3,14 +3,28 @@
 // shares with the web app load outside Next. Node flags cannot be set from inside a running process, hence
 // the one re-exec.
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
+const checkout = path.join(here, "..");
 const require = createRequire(import.meta.url);
 const tsx = pathToFileURL(require.resolve("tsx")).href;
-const entry = path.join(here, "..", "server", "cli", "main.ts");
+const entry = path.join(checkout, "server", "cli", "main.ts");
+
+// The Prisma client is generated, not committed: right after `npm ci` it is not there yet (`npm start` makes it;
+// a CLI-only admin should not need to know). Its messages go to stderr, so that --json output stays one object.
+if (!existsSync(path.join(checkout, "server", "generated", "prisma", "client.ts"))) {
+  const generate = spawnSync(process.execPath, ["--import", tsx, path.join(checkout, "scripts", "db-generate.ts")], {
+    cwd: checkout,
+    stdio: ["ignore", process.stderr, process.stderr],
+    timeout: 120_000,
+  });
+  if (generate.status !== 0) process.exit(2);
+}
+
 const res = spawnSync(
   process.execPath,
   ["--conditions=react-server", "--import", tsx, entry, ...process.argv.slice(2)],

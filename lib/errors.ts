@@ -10,7 +10,9 @@ export type CanopyErrorCode =
   | "busy"
   | "broken-chain"
   | "outside-root"
-  | "failed";
+  | "failed"
+  /** The database is not Canopy's, or not up to date: the message names the command that sets it up. */
+  | "not-set-up";
 
 export class CanopyError extends Error {
   constructor(

@@ -12,7 +12,8 @@ import path from "node:path";
 import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
 import { databaseUrl, providerOf } from "../server/db-config";
-import { ROOT, SCHEMA_PATH, fail, schemaFor } from "./db-schema";
+import { SCHEMA_PATH, schemaFor } from "../server/migrations/files";
+import { ROOT, fail } from "./db-schema";
 
 const GENERATED_DIR = path.join(ROOT, "server", "generated"); // git-ignored
 const OUTPUT_DIR = path.join(GENERATED_DIR, "prisma");

@@ -10,12 +10,14 @@
 # port to collide with), and is stopped and removed when the pass ends, whatever way it ends.
 source "$(dirname "$0")/lib.sh"
 
-# What uses the database: migrations and the client (db); sessions and the login limit (auth, action-client);
-# inventory sync, operation jobs from the dashboard and the CLI, a job's holder and end (server-actions,
-# disk-activity); jobs claimed by a worker, recovered after a kill, cancelled (crash-recovery); the backup table,
-# policies, retention and the worker's schedule (disk-backup-state, backups-overview, backup-schedule, backup-cli).
+# What uses the database: migrations and the client (db), the CLI's first use of a database (cli-setup);
+# sessions and the login limit (auth, action-client); inventory sync, operation jobs from the dashboard and the
+# CLI, a job's holder and end (server-actions, disk-activity); jobs claimed by a worker, recovered after a kill,
+# cancelled (crash-recovery); the backup table, policies, retention and the worker's schedule (disk-backup-state,
+# backups-overview, backup-schedule, backup-cli).
 TESTS=(
   test/integration/db.test.ts
+  test/integration/cli-setup.test.ts
   test/integration/auth.test.ts
   test/integration/action-client.test.ts
   test/integration/server-actions.test.ts

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { isCanopyError } from "@/lib/errors";
 import { ProcessError } from "@/lib/proc/run";
 import { commands } from "./commands";
+import { prepareDatabase } from "./prepare-database";
 
 /**
  * `canopy <command> [args] [--json]`. Exit codes: 0 done, 1 refused or bad input (one line on stderr, or one
@@ -33,6 +34,7 @@ async function main(argv: string[]): Promise<number> {
     if (positionals.length < min || positionals.length > max) {
       return fail(json, `usage: canopy ${command.name} ${command.usage}`, 1);
     }
+    await prepareDatabase((line) => process.stderr.write(`canopy: ${line}\n`));
     const result = await command.run({ positionals, options: values, json });
     process.stdout.write(json ? `${JSON.stringify(result)}\n` : `${command.human(result)}\n`);
     return 0;

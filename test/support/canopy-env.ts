@@ -30,7 +30,11 @@ export interface CanopyEnv {
   startWorker(): { pid: number; kill(signal?: NodeJS.Signals): void; exited: Promise<void> };
 }
 
-export async function makeCanopyEnv(layers: SeedLayer[] = SEED_LAYERS, size?: number): Promise<CanopyEnv> {
+/**
+ * `setUp: false` leaves the database as freshDatabaseUrl made it (no migrations, nothing scanned), for tests of
+ * what the CLI does on first use.
+ */
+export async function makeCanopyEnv(layers: SeedLayer[] = SEED_LAYERS, size?: number, { setUp = true } = {}): Promise<CanopyEnv> {
   const dir = await makeTempDir("canopy-env-");
   const root = path.join(dir, "storage");
   await createSeedRoot(root, layers, size);
@@ -42,7 +46,7 @@ export async function makeCanopyEnv(layers: SeedLayer[] = SEED_LAYERS, size?: nu
     DATABASE_URL: await freshDatabaseUrl(dir),
     CANOPY_WORKER_POLL_MS: "200",
   };
-  await run("npx", ["--no-install", "tsx", "scripts/db-migrate.ts", "deploy"], { cwd: REPO, env, timeoutMs: 60_000 });
+  if (setUp) await run("npx", ["--no-install", "tsx", "scripts/db-migrate.ts", "deploy"], { cwd: REPO, env, timeoutMs: 60_000 });
   const cli = async (...args: string[]): Promise<CliResult> => {
     const res = await run(process.execPath, [CLI, ...args], { cwd: REPO, env, timeoutMs: 300_000, okExitCodes: [0, 1, 2] });
     let json: unknown = null;
@@ -55,7 +59,7 @@ export async function makeCanopyEnv(layers: SeedLayer[] = SEED_LAYERS, size?: nu
     }
     return { code: res.exitCode, stdout: res.stdout, stderr: res.stderr, json };
   };
-  await cli("scan");
+  if (setUp) await cli("scan");
   const startWorker = () => {
     const tsx = path.join(REPO, "node_modules/tsx/dist/loader.mjs");
     const child = spawn(process.execPath, ["--conditions=react-server", "--import", `file://${tsx}`, "server/worker/main.ts"], {
