@@ -2,7 +2,7 @@
 // The CLI is TypeScript run through tsx, with the `react-server` condition so that the server-only modules it
 // shares with the web app load outside Next. Node flags cannot be set from inside a running process, hence
 // the one re-exec.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
@@ -25,9 +25,18 @@ if (!existsSync(path.join(checkout, "server", "generated", "prisma", "client.ts"
   if (generate.status !== 0) process.exit(2);
 }
 
-const res = spawnSync(
-  process.execPath,
-  ["--conditions=react-server", "--import", tsx, entry, ...process.argv.slice(2)],
-  { stdio: "inherit" },
-);
-process.exit(res.status ?? 1);
+const child = spawn(process.execPath, ["--conditions=react-server", "--import", tsx, entry, ...process.argv.slice(2)], {
+  stdio: "inherit",
+});
+// A stop signal sent to this process alone (a service manager stopping `canopy worker`, `kill <pid>`) must reach
+// the process doing the work, or it would run on without its parent.
+const forwarded = ["SIGINT", "SIGTERM", "SIGHUP"];
+for (const signal of forwarded) process.on(signal, () => child.kill(signal));
+child.on("exit", (code, signal) => {
+  if (signal) {
+    // End the way the child ended, so a caller sees the same signal.
+    for (const s of forwarded) process.removeAllListeners(s);
+    process.kill(process.pid, signal);
+  }
+  process.exit(code ?? 1);
+});

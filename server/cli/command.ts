@@ -25,6 +25,8 @@ export interface Command<R = unknown> {
   positionals?: [number, number];
   run(ctx: CommandContext): Promise<R>;
   human(result: R): string;
+  /** For a result that is printed in full and still failed (a job `worker --once` ran failed); 0 otherwise. */
+  exitCode?(result: R): number;
 }
 
 export function defineCommand<R>(c: Command<R>): Command<R> {

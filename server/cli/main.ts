@@ -37,7 +37,7 @@ async function main(argv: string[]): Promise<number> {
     await prepareDatabase((line) => process.stderr.write(`canopy: ${line}\n`));
     const result = await command.run({ positionals, options: values, json });
     process.stdout.write(json ? `${JSON.stringify(result)}\n` : `${command.human(result)}\n`);
-    return 0;
+    return command.exitCode?.(result) ?? 0;
   } catch (err) {
     if (isCanopyError(err)) return fail(json, err.message, 1, err.code, err.details);
     if (err instanceof TypeError && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS")) {

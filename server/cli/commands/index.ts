@@ -6,8 +6,9 @@ import { jobs } from "./jobs";
 import { cancel } from "./cancel";
 import { attach, start, stop } from "./liveness";
 import { backup, backups, verify, restoreCommand, backupDelete, policy } from "./backups";
+import { worker } from "./worker";
 
 /** Every subcommand, in the order `canopy --help` lists them. */
-export const commands = [scan, tree, snapshot, revert, mergeDown, mergeUp, remove, flatten, protect, unprotect, jobs, cancel, attach, start, stop, backup, backups, verify, restoreCommand, backupDelete, policy] as unknown as Command<
+export const commands = [scan, tree, snapshot, revert, mergeDown, mergeUp, remove, flatten, protect, unprotect, jobs, cancel, worker, attach, start, stop, backup, backups, verify, restoreCommand, backupDelete, policy] as unknown as Command<
   unknown
 >[];
