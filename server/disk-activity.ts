@@ -1,6 +1,7 @@
 import "server-only";
 import type { JobView } from "./actions/types";
 import { getDb } from "./db";
+import { holdsDisk } from "./jobs/create-job";
 import { toJobView } from "./job-views";
 
 /** The job holding a disk, as the disk page names it: what it does, and who started it. */
@@ -15,8 +16,6 @@ export interface DiskActivity {
   currentJob: DiskJob | null;
   lastEndedJobId: string | null;
 }
-
-const ACTIVE_STATES = ["queued", "running"] as const;
 
 /** The job holding the disk now: null when none does, undefined when there is no such disk. One indexed read. */
 export async function currentDiskJob(name: string): Promise<DiskJob | null | undefined> {
@@ -42,8 +41,6 @@ export async function getDiskActivity(name: string): Promise<DiskActivity | null
 function holder(job: Parameters<typeof toJobView>[0] | undefined): DiskJob | null {
   if (!job) return null;
   const view = toJobView(job);
-  // A job records its end before it lets go of the lock: an ended holder no longer holds the disk.
-  const state = ACTIVE_STATES.find((s) => s === view.state);
-  if (!state) return null;
-  return { id: view.id, kind: view.kind, summary: view.summary, requestedBy: view.requestedBy, state };
+  if (!holdsDisk(view)) return null;
+  return { id: view.id, kind: view.kind, summary: view.summary, requestedBy: view.requestedBy, state: view.state };
 }

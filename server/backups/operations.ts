@@ -28,6 +28,7 @@ import { recordAuditEvent } from "../audit-events";
 import { loadDiskState } from "../ops/disk-state";
 import { connectLive } from "../live/connect-live";
 import { recordDisk } from "../sync-inventory";
+import { refuseIfDiskHeld } from "../jobs/disk-holder";
 import { effectivePolicy } from "./policy";
 import { diskOfBackup, repoRoot, syncDiskBackups, type ChainView } from "./mirror";
 import { createTaskJob, errorMessage, runTaskJob, type TaskContext, type TaskExecutor, type TaskKind, type TaskOutcome } from "./task-job";
@@ -50,6 +51,7 @@ async function runTask<R>(
   summary: string,
   opts: { requestedBy: string; background?: boolean },
 ): Promise<TaskResult<R>> {
+  await refuseIfDiskHeld(disk);
   const jobId = await createTaskJob({ kind, disk, params, summary, requestedBy: opts.requestedBy, claimNow: !opts.background });
   if (opts.background) return { job: { id: jobId, state: "queued", error: null }, result: null };
   const outcome = await runTaskJob(jobId, EXECUTORS);

@@ -71,14 +71,25 @@ export async function createLockedJob(
   }
 }
 
-function holdsDisk(job: { state: string }): boolean {
+/**
+ * Whether the job on a disk's lock row still holds the disk. A job records its end before it lets go of the
+ * lock, so an ended job's row may linger: it holds nothing.
+ */
+export function holdsDisk<J extends { state: string }>(job: J): job is J & { state: "queued" | "running" } {
   return job.state === "queued" || job.state === "running";
 }
 
-export function busy(disk: string, job: { id: string; kind: string; state: string }): CanopyError {
-  return new CanopyError(
-    "busy",
-    `disk "${disk}" is busy: job ${job.id} (${job.kind}) is ${job.state}; wait for it to finish or cancel it`,
-    { jobId: job.id },
-  );
+/**
+ * The refusal while a job holds the disk. A queued job waits for a worker, which a CLI-only installation may not
+ * run; an `interrupted` one is running in name only, its process is gone (see findOrphanedJobs), and nothing
+ * finishes it until a worker runs. The message says how to go on.
+ */
+export function busy(disk: string, job: { id: string; kind: string; state: string }, interrupted = false): CanopyError {
+  const cancel = `"canopy cancel ${job.id}"`;
+  const how = interrupted
+    ? `was interrupted (its process is gone): run "canopy worker --once" to finish it, or ${cancel}`
+    : job.state === "queued"
+      ? `is queued for the worker; wait for it (with no worker running, "canopy worker --once" runs it) or ${cancel}`
+      : `is ${job.state}; wait for it to finish or cancel it (${cancel})`;
+  return new CanopyError("busy", `disk "${disk}" is busy: job ${job.id} (${job.kind}) ${how}`, { jobId: job.id });
 }

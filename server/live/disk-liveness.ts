@@ -10,6 +10,7 @@ import { getDb } from "../db";
 import { loadConfig } from "../config";
 import { loadDiskState } from "../ops/disk-state";
 import { recordAuditEvent } from "../audit-events";
+import { refuseIfDiskHeld } from "../jobs/disk-holder";
 
 /** Starting, stopping and attaching the process that holds a disk open. */
 
@@ -19,11 +20,8 @@ async function audit(disk: string, actor: string, action: string, detail: Record
 }
 
 async function requireIdle(disk: string) {
-  const row = await getDb().disk.findUniqueOrThrow({ where: { name: disk }, include: { lock: { include: { job: true } } } });
-  if (row.lock) {
-    throw new CanopyError("busy", `disk "${disk}" is busy: job ${row.lock.job.id} (${row.lock.job.kind}) is ${row.lock.job.state}`);
-  }
-  return row;
+  await refuseIfDiskHeld(disk);
+  return getDb().disk.findUniqueOrThrow({ where: { name: disk } });
 }
 
 /** Starts a qemu-storage-daemon that holds the disk's active layer and serves it over NBD (a stand-in VM). */

@@ -3,6 +3,7 @@ import { CanopyError } from "@/lib/errors";
 import type { Alternative, Plan } from "@/lib/ops/types";
 import { getDb } from "../db";
 import { createJob } from "../jobs/create-job";
+import { diskBusyError } from "../jobs/disk-holder";
 import { runJob } from "../jobs/run-job";
 import { loadDiskState } from "./disk-state";
 import { planOperation, type OperationRequest } from "./plan-operation";
@@ -11,19 +12,26 @@ export interface OperationResult {
   plan: Plan;
   dryRun: boolean;
   job: { id: string; state: string; error: string | null } | null;
+  /** A dry run's plan while a job holds the disk: that job changes the tree before any new one could. */
+  busy?: { jobId: string; message: string };
 }
 
 /**
  * Plan an operation on a disk and, unless it is a dry run, run it as a job in this process (the CLI's way), or
- * queue it for the worker (`background`, the dashboard's way). A refused plan throws with the reason and the safe alternative.
+ * queue it for the worker (`background`, the dashboard's way). A refused plan throws with the reason and the safe
+ * alternative; a disk another job holds is refused before planning (see disk-holder.ts); a dry run plans and says so.
  */
 export async function runOperation(
   disk: string,
   request: OperationRequest,
   opts: { dryRun: boolean; requestedBy: string; background?: boolean },
 ): Promise<OperationResult> {
+  const busy = await diskBusyError(disk);
+  if (busy && !opts.dryRun) throw busy;
   const plan = await planOperation(await loadDiskState(disk), request);
-  if (opts.dryRun) return { plan, dryRun: true, job: null };
+  if (opts.dryRun) {
+    return { plan, dryRun: true, job: null, ...(busy ? { busy: { jobId: String(busy.details?.jobId), message: busy.message } } : {}) };
+  }
   refuseIfNeeded(plan);
   if (opts.background) {
     const jobId = await createJob({ disk, plan, requestedBy: opts.requestedBy, claimNow: false });

@@ -1,8 +1,11 @@
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
+import { w, MiB, type SeedLayer } from "@/lib/demo/seed";
 import { makeCanopyEnv } from "../support/canopy-env";
 import { expectLayerContent, parentsOf, seedContent } from "../support/layer-data";
+import { openRawDb } from "../support/raw-db";
+import { waitFor } from "../support/wait-for";
 
 /**
  * `canopy worker --once`: what a CLI-only admin runs to finish what a killed command left, and to run the jobs
@@ -59,4 +62,59 @@ describe("canopy worker --once", () => {
     expect((await parentsOf(c.root, "vm-2")).D3).toBe("D2");
     await expectLayerContent(c.root, "vm-2", { D3: before.D2!, D2: before.D2! });
   }, CLI_CALLS_MS);
+});
+
+/** Large enough (hundreds of MiB to copy) that a kill lands inside the pull, as in crash-recovery.test.ts. */
+const SIZE = 1024 * MiB;
+const BIG: SeedLayer[] = [
+  { folder: "big", name: "B0", parent: null, writes: [w(0x10, 0, 128)] },
+  { folder: "big", name: "B1", parent: "B0", writes: [w(0x11, 128, 224), w(0x12, 0, 32)] },
+  { folder: "big", name: "B2", parent: "B1", writes: [w(0x13, 352, 224), w(0x14, 64, 32)] },
+  { folder: "big", name: "B3", parent: "B2", writes: [w(0x15, 600, 8), w(0x16, 140, 4)] },
+];
+
+describe("a CLI merge killed midway", () => {
+  it("holds the disk as interrupted: a rerun says how to recover, and worker --once finishes the job", async () => {
+    const before = seedContent(BIG, SIZE);
+    const c = await makeCanopyEnv(BIG, SIZE);
+    const merge = ["merge-up", "big", "--top", "B3", "--base", "B0"];
+    const db = await openRawDb(c.env.DATABASE_URL!, { readonly: true });
+    try {
+      const cli = c.startCli(...merge);
+      const jobId = await waitFor("the merge's job", async () => (await db.get<{ id: string }>('SELECT id FROM "Job"'))?.id);
+      const pull = () => db.get<{ state: string }>(`SELECT state FROM "JobStep" WHERE "jobId" = ? AND name = 'pull'`, jobId);
+      await waitFor("the pull to start", async () => (await pull())?.state === "running");
+      await new Promise((r) => setTimeout(r, 150)); // inside the copy
+      cli.kill("SIGKILL");
+      await cli.exited;
+      expect((await pull())?.state).toBe("running"); // it really died mid-step
+      expect((await db.get<{ state: string }>('SELECT state FROM "Job" WHERE id = ?', jobId))?.state).toBe("running");
+
+      // Rerunning the command is refused before planning, naming the job and the way out.
+      const rerun = await c.cli(...merge);
+      expect(rerun.code).toBe(1);
+      expect(rerun.stderr.trim()).toBe(
+        `canopy: disk "big" is busy: job ${jobId} (merge-up) was interrupted (its process is gone): run "canopy worker --once" to finish it, or "canopy cancel ${jobId}"`,
+      );
+      const json = await c.cli(...merge, "--json");
+      expect(json.json).toMatchObject({ error: { code: "busy" }, jobId });
+      // A dry run still plans, and says the same; so does any other job on the disk.
+      const dry = await c.cli(...merge, "--dry-run");
+      expect(dry.code).toBe(0);
+      expect(dry.stdout).toContain(`BUSY: disk "big" is busy: job ${jobId} (merge-up) was interrupted`);
+      const backup = await c.cli("backup", "big");
+      expect(backup.code).toBe(1);
+      expect(backup.stderr).toContain(`job ${jobId} (merge-up) was interrupted (its process is gone)`);
+
+      const ran = await c.cli("worker", "--once", "--json");
+      expect(ran.code, ran.stdout + ran.stderr).toBe(0);
+      expect(ran.json.jobs).toEqual([expect.objectContaining({ id: jobId, state: "succeeded", resumed: true })]);
+    } finally {
+      await db.close();
+    }
+    expect(await parentsOf(c.root, "big")).toEqual({ B0: null, B3: "B0" });
+    await expectLayerContent(c.root, "big", { B3: before.B3!, B0: before.B0! }, { exactly: true });
+    // The disk is free again.
+    expect((await c.cli("snapshot", "big", "--name", "B4")).code).toBe(0);
+  }, 2 * CLI_CALLS_MS);
 });

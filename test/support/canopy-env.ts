@@ -27,7 +27,15 @@ export interface CanopyEnv {
   env: NodeJS.ProcessEnv;
   cli(...args: string[]): Promise<CliResult>;
   /** Starts `node server/worker/main.ts` in its own process group, so a test can kill it like a crash would. */
-  startWorker(): { pid: number; kill(signal?: NodeJS.Signals): void; exited: Promise<void> };
+  startWorker(): Started;
+  /** Starts the CLI the same way, to be killed in the middle of its command. */
+  startCli(...args: string[]): Started;
+}
+
+export interface Started {
+  pid: number;
+  kill(signal?: NodeJS.Signals): void;
+  exited: Promise<void>;
 }
 
 /**
@@ -60,23 +68,20 @@ export async function makeCanopyEnv(layers: SeedLayer[] = SEED_LAYERS, size?: nu
     return { code: res.exitCode, stdout: res.stdout, stderr: res.stderr, json };
   };
   if (setUp) await cli("scan");
-  const startWorker = () => {
-    const tsx = path.join(REPO, "node_modules/tsx/dist/loader.mjs");
-    const child = spawn(process.execPath, ["--conditions=react-server", "--import", `file://${tsx}`, "server/worker/main.ts"], {
-      cwd: REPO,
-      env,
-      detached: true,
-      stdio: "ignore",
-    });
+  const startDetached = (args: string[]): Started => {
+    const child = spawn(process.execPath, args, { cwd: REPO, env, detached: true, stdio: "ignore" });
     const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
     return {
       pid: child.pid!,
-      // Negative pid: the whole group, so a qemu-img child dies with the worker, as under a service manager.
+      // Negative pid: the whole group, so a qemu-img child dies with its worker or CLI, as under a service manager.
       kill: (signal: NodeJS.Signals = "SIGKILL") => process.kill(-child.pid!, signal),
       exited,
     };
   };
-  return { dir, root, env, cli, startWorker };
+  const tsx = path.join(REPO, "node_modules/tsx/dist/loader.mjs");
+  const startWorker = () => startDetached(["--conditions=react-server", "--import", `file://${tsx}`, "server/worker/main.ts"]);
+  const startCli = (...args: string[]) => startDetached([CLI, ...args]);
+  return { dir, root, env, cli, startWorker, startCli };
 }
 
 /**

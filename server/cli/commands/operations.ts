@@ -33,7 +33,7 @@ function operation(
       }),
     human: (r) =>
       r.dryRun
-        ? formatPlan(r.plan)
+        ? `${formatPlan(r.plan)}${r.busy ? `\nBUSY: ${r.busy.message} (this plan is of the tree as it is now)` : ""}`
         : `${r.plan.summary}: ${r.job?.state === "queued" ? "queued" : "done"} (job ${r.job?.id})`,
   });
 }
