@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { w, MiB, type SeedLayer } from "@/lib/demo/seed";
+import type { SeedLayer } from "@/lib/demo/seed";
 import * as img from "@/lib/qemu/img";
 import { scanDisk } from "@/lib/inventory/scan";
 import { makeCanopyEnv, type CanopyEnv } from "../support/canopy-env";
@@ -9,6 +9,7 @@ import { expectLayerContent, parentsOf, seedContent } from "../support/layer-dat
 import { openRawDb } from "../support/raw-db";
 import { waitFor } from "../support/wait-for";
 import { backingNameNow, killWhenBackingChanges, randomDelay } from "../support/kill-at";
+import { BRANCHED, COMMIT_LEAKS_AFTER, CRASH_SIZE, LINEAR } from "../support/crash-seeds";
 
 /**
  * Every step that changes a header, killed (SIGKILL of the worker's process group, its qemu-img with it) at the
@@ -18,15 +19,7 @@ import { backingNameNow, killWhenBackingChanges, randomDelay } from "../support/
  * operation (so nothing that still held unique data was deleted), and qemu-img check must find every remaining
  * layer clean (no leaked clusters left by the kill).
  */
-const SIZE = 512 * MiB;
-const LINEAR: SeedLayer[] = [
-  { folder: "big", name: "B0", parent: null, writes: [w(0x10, 0, 64)] },
-  { folder: "big", name: "B1", parent: "B0", writes: [w(0x11, 64, 96), w(0x12, 0, 16)] },
-  { folder: "big", name: "B2", parent: "B1", writes: [w(0x13, 160, 96), w(0x14, 32, 16)] },
-  { folder: "big", name: "B3", parent: "B2", writes: [w(0x15, 300, 8), w(0x16, 70, 4)] },
-];
-/** B1 has two children, so deleting it cannot merge down: it is pulled into B2 and into X. */
-const BRANCHED: SeedLayer[] = [...LINEAR, { folder: "big", name: "X", parent: "B1", writes: [w(0x17, 400, 4)] }];
+const SIZE = CRASH_SIZE;
 
 interface Operation {
   layers: SeedLayer[];
@@ -36,7 +29,7 @@ interface Operation {
   parentsAfter: Record<string, string | null>;
   /** Every layer left, with what it must read as, from the layers' content before the operation. */
   contentAfter(before: Record<string, number[]>): Record<string, number[]>;
-  /** Kills at random instants land in [0, span) ms after the job started. */
+  /** Kills at random instants land in [0, span) ms after the first step started: about the operation's length. */
   randomSpanMs: number;
 }
 
@@ -47,7 +40,7 @@ const OPERATIONS: Record<string, Operation> = {
     watch: "B3",
     parentsAfter: { B0: null, B3: "B0" },
     contentAfter: (b) => ({ B0: b.B0!, B3: b.B3! }),
-    randomSpanMs: 2500,
+    randomSpanMs: 1500,
   },
   "delete of the middle layer B1 (pulled into B2 and X)": {
     layers: BRANCHED,
@@ -55,7 +48,7 @@ const OPERATIONS: Record<string, Operation> = {
     watch: "B2",
     parentsAfter: { B0: null, B2: "B0", B3: "B2", X: "B0" },
     contentAfter: (b) => ({ B0: b.B0!, B2: b.B2!, B3: b.B3!, X: b.X! }),
-    randomSpanMs: 2500,
+    randomSpanMs: 2000,
   },
   "flatten of B3": {
     layers: LINEAR,
@@ -63,7 +56,7 @@ const OPERATIONS: Record<string, Operation> = {
     watch: "B3",
     parentsAfter: { B0: null, B1: "B0", B2: "B1", B3: null },
     contentAfter: (b) => ({ B0: b.B0!, B1: b.B1!, B2: b.B2!, B3: b.B3! }),
-    randomSpanMs: 3000,
+    randomSpanMs: 1500,
   },
   "merge down of B1..B2 into B0": {
     layers: LINEAR,
@@ -71,7 +64,7 @@ const OPERATIONS: Record<string, Operation> = {
     watch: "B3",
     parentsAfter: { B0: null, B3: "B0" },
     contentAfter: (b) => ({ B0: b.B2!, B3: b.B3! }),
-    randomSpanMs: 2500,
+    randomSpanMs: 1200,
   },
 };
 
@@ -93,12 +86,13 @@ async function killThenRecover(op: Operation, kill: Kill, label: string) {
     if (kill.at === "header") {
       killWhenBackingChanges(watched, headerBefore, () => worker.kill("SIGKILL"));
     } else {
-      await waitFor("the job to start", async () => (await job()).state === "running");
+      await waitFor("the first step to start", async () => (await steps()).some((s) => s.state !== "pending"));
       await new Promise((r) => setTimeout(r, randomDelay(label, op.randomSpanMs)));
       worker.kill("SIGKILL");
     }
     await worker.exited;
     const atKill = await steps();
+    if (kill.at === "random") console.log(`${label}: steps when killed: ${atKill.map((s) => `${s.name} ${s.state}`).join(", ")}`);
     if (kill.at === "header") {
       // The kill really landed inside the job, with the header already rewritten.
       expect((await job()).state).toBe("running");
@@ -159,8 +153,8 @@ describe("a commit killed inside its copy", () => {
       const base = layerPath(c, "B0");
       const sizeBefore = (await stat(base)).size;
       const worker = c.startWorker();
-      // Killed once the commit has written a good part of its data into B0.
-      await waitFor("the commit to write into B0", async () => (await stat(base)).size > sizeBefore + 64 * MiB, 120_000);
+      // Killed while the commit copies B2's data (see COMMIT_LEAKS_AFTER).
+      await waitFor("the commit to write into B0", async () => (await stat(base)).size > sizeBefore + COMMIT_LEAKS_AFTER, 120_000);
       worker.kill("SIGKILL");
       await worker.exited;
       expect((await job()).state).toBe("running");

@@ -47,6 +47,6 @@ export function randomDelay(label: string, spanMs: number): number {
   const seed = process.env.CANOPY_CRASH_SEED;
   const fraction = seed ? (Number(seed) % 1000) / 1000 : Math.random();
   const delay = Math.floor(fraction * spanMs);
-  console.log(`${label}: kill ${delay} ms after the job started (replay with CANOPY_CRASH_SEED=${Math.round(fraction * 1000)})`);
+  console.log(`${label}: kill ${delay} ms after the first step started (replay with CANOPY_CRASH_SEED=${Math.round(fraction * 1000)})`);
   return delay;
 }
