@@ -2,6 +2,7 @@ import { rm } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { w, MiB, type SeedLayer } from "@/lib/demo/seed";
+import { processGone } from "@/server/jobs/recover-jobs";
 import { makeCanopyEnv } from "../support/canopy-env";
 import { expectLayerContent, parentsOf, seedContent } from "../support/layer-data";
 import { openRawDb } from "../support/raw-db";
@@ -87,6 +88,11 @@ describe("a CLI merge killed midway", () => {
       await new Promise((r) => setTimeout(r, 150)); // inside the copy
       cli.kill("SIGKILL");
       await cli.exited;
+      // The CLI's own process (the job's workerPid, a child of bin/canopy.mjs) is orphaned by the kill and is a
+      // zombie until the system's init reaps it, which some inits do only every second or two; till then it
+      // looks alive to the rule that tells an interrupted job.
+      const { workerPid } = (await db.get<{ workerPid: number }>('SELECT "workerPid" FROM "Job" WHERE id = ?', jobId))!;
+      await waitFor("the killed CLI's process to be reaped", () => processGone({ workerPid, heartbeatAt: new Date() }), 30_000);
       expect((await pull())?.state).toBe("running"); // it really died mid-step
       expect((await db.get<{ state: string }>('SELECT state FROM "Job" WHERE id = ?', jobId))?.state).toBe("running");
 
