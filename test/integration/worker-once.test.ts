@@ -1,12 +1,12 @@
 import { rm } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { w, MiB, type SeedLayer } from "@/lib/demo/seed";
 import { processGone } from "@/server/jobs/recover-jobs";
 import { makeCanopyEnv } from "../support/canopy-env";
 import { expectLayerContent, parentsOf, seedContent } from "../support/layer-data";
 import { openRawDb } from "../support/raw-db";
 import { waitFor } from "../support/wait-for";
+import { CRASH_SIZE, LINEAR } from "../support/crash-seeds";
 
 /**
  * `canopy worker --once`: what a CLI-only admin runs to finish what a killed command left, and to run the jobs
@@ -65,19 +65,11 @@ describe("canopy worker --once", () => {
   }, CLI_CALLS_MS);
 });
 
-/** Large enough (hundreds of MiB to copy) that a kill lands inside the pull, as in crash-recovery.test.ts. */
-const SIZE = 1024 * MiB;
-const BIG: SeedLayer[] = [
-  { folder: "big", name: "B0", parent: null, writes: [w(0x10, 0, 128)] },
-  { folder: "big", name: "B1", parent: "B0", writes: [w(0x11, 128, 224), w(0x12, 0, 32)] },
-  { folder: "big", name: "B2", parent: "B1", writes: [w(0x13, 352, 224), w(0x14, 64, 32)] },
-  { folder: "big", name: "B3", parent: "B2", writes: [w(0x15, 600, 8), w(0x16, 140, 4)] },
-];
-
 describe("a CLI merge killed midway", () => {
   it("holds the disk as interrupted: a rerun says how to recover, and worker --once finishes the job", async () => {
-    const before = seedContent(BIG, SIZE);
-    const c = await makeCanopyEnv(BIG, SIZE);
+    // Hundreds of MiB to pull, so that the kill lands inside the copy.
+    const before = seedContent(LINEAR, CRASH_SIZE);
+    const c = await makeCanopyEnv(LINEAR, CRASH_SIZE);
     const merge = ["merge-up", "big", "--top", "B3", "--base", "B0"];
     const db = await openRawDb(c.env.DATABASE_URL!, { readonly: true });
     try {
