@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import { mkdir, open, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { CanopyError } from "../errors";
+import { processAlive } from "../proc/process-alive";
 import { diskBackupFolder } from "./repository";
 
 /**
@@ -16,15 +17,6 @@ interface LockOwner {
   host: string;
   since: string;
   purpose: string;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 async function tryTake(file: string, owner: LockOwner): Promise<boolean> {
@@ -48,7 +40,7 @@ export async function withDiskLock<T>(root: string, disk: string, purpose: strin
     const holder = await readFile(file, "utf8")
       .then((t) => JSON.parse(t) as LockOwner)
       .catch(() => null);
-    const stale = holder !== null && holder.host === me.host && !alive(holder.pid);
+    const stale = holder !== null && holder.host === me.host && !processAlive(holder.pid);
     if (!stale || !(await rm(file, { force: true }).then(() => tryTake(file, me)))) {
       throw new CanopyError(
         "busy",

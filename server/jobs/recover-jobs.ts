@@ -1,24 +1,15 @@
 import "server-only";
+import { processAlive } from "@/lib/proc/process-alive";
 import { getDb } from "../db";
 import { runAnyJob } from "./run-any-job";
 
 /** A heartbeat older than this means the process running the job is gone (killed, crashed, machine restarted). */
 export const STALE_AFTER_MS = 10_000;
 
-function alive(pid: number | null): boolean {
-  if (!pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
-
 /** Whether the process that ran a job is gone: its pid is dead, or it stopped beating. */
 export function processGone(job: { workerPid: number | null; heartbeatAt: Date | null }, now = Date.now()): boolean {
   const stale = !job.heartbeatAt || now - job.heartbeatAt.getTime() > STALE_AFTER_MS;
-  return !alive(job.workerPid) || stale;
+  return !processAlive(job.workerPid) || stale;
 }
 
 /** Running jobs whose process died: the worker resumes them from the step they were in. */
