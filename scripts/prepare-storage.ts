@@ -1,5 +1,6 @@
 import "dotenv/config";
 import { mkdir } from "node:fs/promises";
+import { mkdirOwnerOnly, tightenToOwner } from "@/lib/owner-only";
 import { createSeedRoot, isEmptyRoot } from "@/lib/demo/seed";
 import { ensureAdmin } from "@/server/auth/ensure-admin";
 import { loadConfig } from "@/server/config";
@@ -12,7 +13,8 @@ import { getDb } from "@/server/db";
  * password the one time it is generated).
  */
 const { storageRoot, backupRoot } = loadConfig();
-await mkdir(backupRoot, { recursive: true });
+await mkdirOwnerOnly(backupRoot);
+await tightenToOwner(backupRoot);
 let demoCreated = false;
 if (await isEmptyRoot(storageRoot)) {
   await mkdir(storageRoot, { recursive: true });

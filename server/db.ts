@@ -7,6 +7,7 @@ import { PrismaPg } from "@prisma/adapter-pg";
 import Database from "better-sqlite3";
 import { PrismaClient } from "./generated/prisma/client";
 import { databaseUrl, providerOf, sqlitePath } from "./db-config";
+import { tightenSqliteFiles } from "./sqlite-file-modes";
 
 export type Db = PrismaClient;
 
@@ -43,6 +44,7 @@ function createClient(url: string): PrismaClient {
     // Opening would create an empty file and every query would then fail on missing tables.
     throw new Error(`No database at ${file}: run "npm run db:migrate" first`);
   }
+  tightenSqliteFiles(file);
   // WAL (readers never wait for the writer) is stored in the file; deploy already sets it, this
   // covers databases made some other way. The adapter's own connection gets the busy timeout.
   const db = new Database(file, { timeout: SQLITE_BUSY_TIMEOUT_MS });

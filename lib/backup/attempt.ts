@@ -1,4 +1,5 @@
-import { mkdir, rm } from "node:fs/promises";
+import { rm } from "node:fs/promises";
+import { mkdirOwnerOnly } from "../owner-only";
 import type { KindDecision } from "./decide-kind";
 import { updateManifest, writeManifest } from "./manifest";
 import { backupFileName, backupId, chainBitmapName, newChainId } from "./names";
@@ -56,7 +57,7 @@ export async function openAttempt(
   if (incremental) {
     await updateManifest(folder, (m) => void (m.attempt = attempt));
   } else {
-    await mkdir(folder, { recursive: true });
+    await mkdirOwnerOnly(folder);
     await writeManifest(folder, {
       format: "canopy-backup-chain",
       version: 1,

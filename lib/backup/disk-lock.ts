@@ -1,8 +1,9 @@
 import { hostname } from "node:os";
-import { mkdir, open, readFile, rm } from "node:fs/promises";
+import { open, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { CanopyError } from "../errors";
 import { processAlive } from "../proc/process-alive";
+import { mkdirOwnerOnly, OWNER_ONLY_FILE, tightenToOwner } from "../owner-only";
 import { diskBackupFolder } from "./repository";
 
 /**
@@ -21,7 +22,7 @@ interface LockOwner {
 
 async function tryTake(file: string, owner: LockOwner): Promise<boolean> {
   try {
-    const handle = await open(file, "wx");
+    const handle = await open(file, "wx", OWNER_ONLY_FILE);
     await handle.writeFile(JSON.stringify(owner));
     await handle.close();
     return true;
@@ -33,7 +34,10 @@ async function tryTake(file: string, owner: LockOwner): Promise<boolean> {
 
 export async function withDiskLock<T>(root: string, disk: string, purpose: string, fn: () => Promise<T>): Promise<T> {
   const folder = diskBackupFolder(root, disk);
-  await mkdir(folder, { recursive: true });
+  // Every backup and restore of a disk starts here: the place to make the repository owner-only, and to
+  // tighten a root made before modes were set.
+  await mkdirOwnerOnly(folder);
+  await Promise.all([tightenToOwner(root), tightenToOwner(folder)]);
   const file = path.join(folder, ".lock");
   const me: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), purpose };
   if (!(await tryTake(file, me))) {

@@ -1,5 +1,6 @@
 import { open, rename, rm } from "node:fs/promises";
 import path from "node:path";
+import { OWNER_ONLY_FILE } from "../owner-only";
 
 /**
  * Writes that survive a crash or a power cut at any moment: the old content or the new one, never a mix. A
@@ -35,7 +36,7 @@ export async function renameDurable(from: string, to: string): Promise<void> {
 export async function writeFileAtomic(file: string, data: string): Promise<void> {
   const temp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   try {
-    const handle = await open(temp, "w");
+    const handle = await open(temp, "w", OWNER_ONLY_FILE);
     try {
       await handle.writeFile(data, "utf8");
       await handle.sync();

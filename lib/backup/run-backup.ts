@@ -1,7 +1,8 @@
-import { mkdir, readdir, rename, rm } from "node:fs/promises";
+import { readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { CanopyError } from "../errors";
 import { assertName } from "../inventory/names";
+import { mkdirOwnerOnly } from "../owner-only";
 import { withDiskLock } from "./disk-lock";
 import type { KindDecision } from "./decide-kind";
 import { openAttempt } from "./attempt";
@@ -67,7 +68,7 @@ async function backupLocked(input: RunBackupInput): Promise<RunBackupResult> {
   const { repoRoot, diskName: disk } = input;
   const chainLayers = activeChain(input.layers, input.active);
   await discardUnfinished(repoRoot, disk);
-  await mkdir(input.runDir, { recursive: true });
+  await mkdirOwnerOnly(input.runDir);
 
   let session: QemuSession | undefined = input.qmp
     ? await attachToRunningQemu(input.qmp, chainLayers, input.nodeNames)

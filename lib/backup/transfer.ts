@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { rename, rm, stat } from "node:fs/promises";
+import { chmod, rename, rm, stat } from "node:fs/promises";
 import path from "node:path";
+import { OWNER_ONLY_FILE } from "../owner-only";
 import { pipeline } from "node:stream/promises";
 import { Transform } from "node:stream";
 import { fsyncFile, renameDurable } from "./durable";
@@ -40,6 +41,8 @@ export async function transferToRepository(staged: string, final: string, opts: 
       // hash reads it from the page cache, so the sync costs about nothing on top of the hash.
       [{ sha256, size: fileSize }] = await Promise.all([hashFile(partial, opts), fsyncFile(partial)]);
     }
+    // QEMU made the staged file with the process's umask; a backup is a copy of the disk, for the owner only.
+    await chmod(partial, OWNER_ONLY_FILE);
     if (copied) await fsyncFile(partial);
     await renameDurable(partial, final);
     if (copied) await rm(staged, { force: true });
@@ -69,7 +72,7 @@ async function copyHashing(
   await pipeline(
     createReadStream(from, { highWaterMark: IO_CHUNK }),
     tap,
-    createWriteStream(to, { flags: "wx" }),
+    createWriteStream(to, { flags: "wx", mode: OWNER_ONLY_FILE }),
     { signal: opts.signal },
   );
   return { sha256: hash.digest("hex"), fileSize: done };

@@ -1,6 +1,7 @@
-import { readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, readFile, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { CanopyError } from "../errors";
+import { OWNER_ONLY_FILE } from "../owner-only";
 import { ProcessError, run } from "../proc/run";
 import { readQcow2Header } from "../qcow2/header";
 import { QmpClient } from "../qmp/client";
@@ -107,7 +108,12 @@ export async function startDaemonForDisk(options: StartDiskDaemonOptions): Promi
     nodes,
     startedAt: new Date().toISOString(),
   };
-  await writeFile(paths.stateFile, `${JSON.stringify(daemon, null, 2)}\n`);
+  // QEMU made the pid file and the sockets with the process's umask; the run folder is owner-only already,
+  // and so is what is in it, should the folder's mode ever be widened.
+  await Promise.all(
+    [paths.pidFile, paths.qmpSocket, paths.controlSocket, paths.nbdSocket].map((f) => chmod(f, OWNER_ONLY_FILE).catch(() => undefined)),
+  );
+  await writeFile(paths.stateFile, `${JSON.stringify(daemon, null, 2)}\n`, { mode: OWNER_ONLY_FILE });
   return daemon;
 }
 

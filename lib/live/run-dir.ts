@@ -1,7 +1,8 @@
 import { createHash } from "node:crypto";
-import { lstat, mkdir, readlink, symlink, unlink } from "node:fs/promises";
+import { lstat, readlink, symlink, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { mkdirOwnerOnly, tightenToOwner } from "../owner-only";
 
 /**
  * Where a disk's daemon keeps its sockets and records: a run folder chosen by the caller. A unix socket path
@@ -43,7 +44,9 @@ function fits(dir: string): boolean {
 /** Creates the run folder (and the short link when needed) and returns every path in it. */
 export async function prepareRunPaths(runDir: string): Promise<RunPaths> {
   const dir = path.resolve(runDir);
-  await mkdir(dir, { recursive: true });
+  // The sockets control the disk's QEMU and the NBD export is the disk itself: owner-only.
+  await mkdirOwnerOnly(dir);
+  await tightenToOwner(dir);
   let socketDir = dir;
   if (!fits(dir)) {
     socketDir = shortLinkFor(dir);

@@ -19,7 +19,9 @@ import {
 } from "@/lib/backup";
 import { reasonWords } from "@/lib/backup/reason-words";
 import { CanopyError } from "@/lib/errors";
-import { assertName, diskFolder } from "@/lib/inventory/names";
+import { tightenToOwner } from "@/lib/owner-only";
+import { assertName } from "@/lib/inventory/names";
+import { resolveDiskFolder } from "@/lib/inventory/paths";
 import { scanDisk } from "@/lib/inventory/scan";
 import type { Plan } from "@/lib/ops/types";
 import { getDb } from "../db";
@@ -144,7 +146,9 @@ const BACKUP_SPEED = Number(process.env.CANOPY_BACKUP_SPEED ?? 0) || undefined;
 
 const backupExecutor: TaskExecutor = async (disk, params, ctx) => {
   const input = await engineInput(disk);
-  const runDir = path.join(loadConfig().runRoot, `backup-${ctx.jobId}`);
+  const { runRoot } = loadConfig();
+  const runDir = path.join(runRoot, `backup-${ctx.jobId}`);
+  await tightenToOwner(runRoot); // a run root made before run folders were owner-only
   const live = await connectLive(disk);
   let result: Awaited<ReturnType<typeof runBackup>>;
   try {
@@ -310,7 +314,7 @@ async function engineTarget(disk: string, backupId: string, req: RestoreRequest)
     }
     case "branch": {
       const layer = req.layer ?? `restore-${backupId.replace(/^(\d{8}T\d{6})\d*Z-[a-z0-9]+-(\d+)$/, "$1-$2")}`;
-      return { kind: "new-layer", diskFolder: diskFolder(root, disk), layer: assertName("layer", layer) };
+      return { kind: "new-layer", diskFolder: await resolveDiskFolder(root, disk), layer: assertName("layer", layer) };
     }
     case "in-place": {
       const row = await getDb().disk.findUnique({ where: { name: disk } });
@@ -319,7 +323,7 @@ async function engineTarget(disk: string, backupId: string, req: RestoreRequest)
         throw new CanopyError("refused", `disk ${disk} is running: stop it ("canopy stop ${disk}") before restoring in place`);
       }
       if (!row.activeLayer) throw new CanopyError("refused", `disk ${disk} has no active layer recorded`);
-      return { kind: "in-place", diskFolder: diskFolder(root, disk), activeLayer: row.activeLayer };
+      return { kind: "in-place", diskFolder: await resolveDiskFolder(root, disk), activeLayer: row.activeLayer };
     }
   }
 }

@@ -2,6 +2,7 @@ import "server-only";
 import { realpath } from "node:fs/promises";
 import path from "node:path";
 import { CanopyError } from "@/lib/errors";
+import { tightenToOwner } from "@/lib/owner-only";
 import { findDaemonForDisk, inspectLive, nodeNamed, startDaemonForDisk, stopDaemonForDisk } from "@/lib/live";
 import { QmpClient } from "@/lib/qmp";
 import { LayerTree } from "@/lib/tree/model";
@@ -34,6 +35,7 @@ export async function startDisk(disk: string, actor: string) {
   requireHealthy(state, [state.active]);
   const chain = new LayerTree(state.layers).chain(state.active).map((l) => ({ name: l.name, file: path.join(storageRoot, l.file) }));
   const runDir = path.join(runRoot, disk);
+  await tightenToOwner(runRoot); // a run root made before run folders were owner-only
   const daemon = await startDaemonForDisk({ runDir, chain });
   await getDb().disk.update({ where: { name: disk }, data: { status: "running", qmpSocket: daemon.qmpSocket, runDir } });
   await audit(disk, actor, "start", { pid: daemon.pid, nbdUri: daemon.nbdUri, active: state.active });

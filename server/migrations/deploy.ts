@@ -1,9 +1,8 @@
 // Applying the migrations: `npm run db:migrate` (scripts/db-migrate.ts) and the CLI's first use of a new
 // database both come here. Free of "server-only" (see ./files.ts).
-import fs from "node:fs";
-import path from "node:path";
 import Database from "better-sqlite3";
 import { providerOf, redact, sqlitePath } from "../db-config";
+import { createSqliteFileOwnerOnly, tightenSqliteFiles } from "../sqlite-file-modes";
 import { readMigrations } from "./files";
 import { migrationState } from "./status";
 import { NO_FILTER, closeEngine, engineMessage, loadEngine } from "./engine";
@@ -23,7 +22,8 @@ export async function deployMigrations(url: string): Promise<DeployResult> {
   let where = redact(url);
   if (provider === "sqlite") {
     const file = sqlitePath(url);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
+    createSqliteFileOwnerOnly(file);
+    tightenSqliteFiles(file);
     const db = new Database(file, { timeout: 10_000 });
     try {
       // WAL lets the web server, the worker and the CLI read while one of them writes. It is a
