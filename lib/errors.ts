@@ -28,3 +28,11 @@ export class CanopyError extends Error {
 export function isCanopyError(err: unknown): err is CanopyError {
   return err instanceof CanopyError;
 }
+
+/**
+ * User input as an error message quotes it: at most `max` characters, so a name of a megabyte is not sent back
+ * whole (to the terminal, the browser, the logs and the audit).
+ */
+export function shownInput(text: string, max = 40): string {
+  return text.length <= max ? `"${text}"` : `"${text.slice(0, max)}…"`;
+}

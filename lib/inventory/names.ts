@@ -1,5 +1,5 @@
 import path from "node:path";
-import { CanopyError } from "../errors";
+import { CanopyError, shownInput } from "../errors";
 import { isInside } from "./scan";
 
 /**
@@ -8,7 +8,18 @@ import { isInside } from "./scan";
  */
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
+/** The longest disk, layer or snapshot name (the NAME pattern's limit). */
+export const MAX_NAME_LENGTH = 128;
+/** The longest layer description. */
+export const MAX_DESCRIPTION_LENGTH = 2000;
+
 export function assertName(kind: "disk" | "layer" | "snapshot", name: string): string {
+  if (name.length > MAX_NAME_LENGTH) {
+    throw new CanopyError(
+      "invalid-input",
+      `a ${kind} name is at most ${MAX_NAME_LENGTH} characters (${shownInput(name)} has ${name.length})`,
+    );
+  }
   if (!NAME.test(name) || name.includes("..")) {
     throw new CanopyError(
       "invalid-input",

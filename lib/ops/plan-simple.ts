@@ -1,5 +1,5 @@
 import { CanopyError } from "../errors";
-import { assertName } from "../inventory/names";
+import { assertName, MAX_DESCRIPTION_LENGTH } from "../inventory/names";
 import { requireHealthy, requireLayer, treeOf, sumBytes } from "./checks";
 import { emptyPlan } from "./plan-base";
 import type { DiskState, MeasureLayer, Plan } from "./types";
@@ -27,6 +27,9 @@ function requireNewName(state: DiskState, name: string): void {
 export function planSnapshot(state: DiskState, name: string, description: string | null): Plan {
   const active = requireActive(state);
   requireNewName(state, name);
+  if (description && description.length > MAX_DESCRIPTION_LENGTH) {
+    throw new CanopyError("invalid-input", `a description is at most ${MAX_DESCRIPTION_LENGTH} characters (this one has ${description.length})`);
+  }
   requireHealthy(state, [active]);
   const plan = emptyPlan(state, "snapshot", { name, ...(description ? { description } : {}) });
   plan.summary = `Snapshot ${active}: freeze it and write to a new layer ${name} on top`;

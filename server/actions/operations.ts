@@ -1,6 +1,7 @@
 "use server";
 import "server-only";
 import { z } from "zod";
+import { MAX_NAME_LENGTH } from "@/lib/inventory/names";
 import { cancelJob } from "../jobs/cancel-job";
 import { loadDiskState } from "../ops/disk-state";
 import { operationSchema, planOperation } from "../ops/plan-operation";
@@ -11,7 +12,7 @@ import { defineAction } from "./client";
 
 // Thin on purpose: the planner, the jobs and their rules live in server/ops and server/jobs, shared with the CLI.
 
-const operationInput = z.object({ disk: z.string().min(1).max(255), request: operationSchema });
+const operationInput = z.object({ disk: z.string().min(1).max(MAX_NAME_LENGTH), request: operationSchema });
 
 /** The planner's plan for the confirmation dialog. A refused plan is an answer too (plan.refused), not an error. */
 export const planOperationAction = defineAction(operationInput, async ({ disk, request }) =>

@@ -7,18 +7,31 @@ import { planMergeUp } from "@/lib/ops/plan-merge-up";
 import { planDelete } from "@/lib/ops/plan-delete";
 import { planFlatten, planProtect, planRevert, planSnapshot } from "@/lib/ops/plan-simple";
 import type { DiskState, MeasureLayer, Plan } from "@/lib/ops/types";
+import { CanopyError } from "@/lib/errors";
+import { MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH } from "@/lib/inventory/names";
 import { loadConfig } from "../config";
+
+/** The request, checked; a bad one is refused with what is wrong with it (zod's messages quote no values). */
+export function parseOperation(request: unknown): z.output<typeof operationSchema> {
+  const parsed = operationSchema.safeParse(request);
+  if (parsed.success) return parsed.data;
+  const what = parsed.error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message));
+  throw new CanopyError("invalid-input", `invalid operation request: ${what.join("; ")}`);
+}
+
+// Capped here so an oversized field is refused before anything quotes it back.
+const name = z.string().max(MAX_NAME_LENGTH, `a name is at most ${MAX_NAME_LENGTH} characters`);
 
 /** Every operation's parameters, validated once here for the CLI, the server actions and the worker alike. */
 export const operationSchema = z.discriminatedUnion("operation", [
-  z.object({ operation: z.literal("snapshot"), name: z.string(), description: z.string().max(2000).optional() }),
-  z.object({ operation: z.literal("revert"), snapshot: z.string(), name: z.string().optional() }),
-  z.object({ operation: z.literal("merge-down"), top: z.string(), base: z.string() }),
-  z.object({ operation: z.literal("merge-up"), top: z.string(), base: z.string(), keep: z.boolean().default(false) }),
-  z.object({ operation: z.literal("delete"), layer: z.string() }),
+  z.object({ operation: z.literal("snapshot"), name, description: z.string().max(MAX_DESCRIPTION_LENGTH, `a description is at most ${MAX_DESCRIPTION_LENGTH} characters`).optional() }),
+  z.object({ operation: z.literal("revert"), snapshot: name, name: name.optional() }),
+  z.object({ operation: z.literal("merge-down"), top: name, base: name }),
+  z.object({ operation: z.literal("merge-up"), top: name, base: name, keep: z.boolean().default(false) }),
+  z.object({ operation: z.literal("delete"), layer: name }),
   z.object({ operation: z.literal("flatten") }),
-  z.object({ operation: z.literal("protect"), layer: z.string() }),
-  z.object({ operation: z.literal("unprotect"), layer: z.string() }),
+  z.object({ operation: z.literal("protect"), layer: name }),
+  z.object({ operation: z.literal("unprotect"), layer: name }),
 ]);
 export type OperationRequest = z.input<typeof operationSchema>;
 
@@ -35,7 +48,7 @@ export function measureWith(state: DiskState, root = loadConfig().storageRoot): 
 }
 
 export async function planOperation(state: DiskState, request: OperationRequest): Promise<Plan> {
-  const r = operationSchema.parse(request);
+  const r = parseOperation(request);
   const measure = measureWith(state);
   switch (r.operation) {
     case "snapshot":
