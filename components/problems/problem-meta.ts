@@ -16,6 +16,8 @@ const META: Record<ProblemCode, { severity: Severity; label: string }> = {
   corrupt: { severity: "error", label: "Corrupt" },
   dirty: { severity: "warning", label: "Dirty" },
   unreadable: { severity: "error", label: "Unreadable" },
+  symlink: { severity: "warning", label: "Symbolic link" },
+  "backing-symlink": { severity: "error", label: "Backing through a link" },
 };
 
 export function problemSeverity(code: ProblemCode): Severity {

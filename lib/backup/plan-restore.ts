@@ -1,7 +1,8 @@
-import { readdir, stat } from "node:fs/promises";
+import { lstat, readdir, stat } from "node:fs/promises";
 import path from "node:path";
 import { CanopyError } from "../errors";
 import { assertName } from "../inventory/names";
+import { assertNameFree } from "../inventory/paths";
 import { readQcow2Header } from "../qcow2/header";
 import { chainFolder, findBackup } from "./repository";
 import type { BackupRecord } from "./types";
@@ -78,6 +79,8 @@ export async function planRestore(input: {
     case "new-disk": {
       assertName("disk", target.disk);
       const diskDir = path.resolve(target.storageRoot, target.disk);
+      const found = await lstat(diskDir).catch(() => null);
+      if (found && !found.isDirectory()) await assertNameFree(diskDir); // a link or a file: refused, naming it
       const entries = await readdir(diskDir).catch(() => [] as string[]);
       if (entries.length) throw new CanopyError("refused", `disk folder ${diskDir} already exists and is not empty`);
       output = path.join(diskDir, `${assertName("layer", target.layer)}.qcow2`);
@@ -116,12 +119,16 @@ export async function planRestore(input: {
   };
 }
 
+/** A target that exists in any form is refused, a symbolic link too (even a dangling one: it points somewhere). */
 async function mustNotExist(file: string): Promise<void> {
-  if (await stat(file).then(() => true, () => false)) throw new CanopyError("refused", `${file} already exists`);
+  await assertNameFree(file);
 }
 
 /** The active layer as it is now, refusing when another layer is stacked on it (it would read changed data). */
 async function describeReplaced(diskFolder: string, layer: string, file: string): Promise<ReplacedLayer> {
+  if ((await lstat(file).catch(() => null))?.isSymbolicLink()) {
+    throw new CanopyError("refused", `layer ${layer} is a symbolic link; Canopy does not write through links`);
+  }
   const header = await readQcow2Header(file).catch((err: Error) => {
     throw new CanopyError("not-found", `layer ${layer} cannot be read: ${err.message}`);
   });

@@ -1,4 +1,6 @@
 import { CanopyError } from "../errors";
+import { createExclusive } from "../inventory/paths";
+import { OWNER_ONLY_FILE } from "../owner-only";
 import { run } from "../proc/run";
 import { QmpError } from "../qmp/errors";
 import { BlockJob, type JobResult } from "../qmp/jobs";
@@ -197,5 +199,8 @@ export async function createStagingFile(
 ): Promise<void> {
   const backing = backingName ? ["-u", "-b", backingName, "-F", "qcow2"] : [];
   const compression = opts.compress ? ["-o", "compression_type=zstd"] : [];
+  // qemu-img follows a link at its target: it writes into this file, made without following one (a name taken in
+  // any form is refused).
+  await createExclusive(file, { mode: OWNER_ONLY_FILE });
   await run(QEMU_IMG, ["create", "-q", "-f", "qcow2", ...compression, ...backing, file, String(size)], { timeoutMs: 30_000 });
 }

@@ -7,6 +7,7 @@ import { parseProgress } from "../qemu/progress";
 import { fsyncDir, fsyncFile } from "./durable";
 import { hashFile } from "./hash-file";
 import { partialFileName } from "./names";
+import { assertRealFolderInside, createExclusive } from "../inventory/paths";
 import type { RestorePlan } from "./plan-restore";
 
 /**
@@ -46,8 +47,12 @@ export async function restore(plan: RestorePlan, opts: RestoreOptions = {}): Pro
   if (plan.replaces) await assertNotInUse(plan.replaces);
 
   await mkdir(path.dirname(plan.output), { recursive: true });
+  const folderRoot = rootOfTarget(plan.target);
+  if (folderRoot) await assertRealFolderInside(folderRoot, path.dirname(plan.output));
   const partial = path.join(path.dirname(plan.output), partialFileName(path.basename(plan.output)));
   await rm(partial, { force: true });
+  // qemu-img convert follows a link at its output: it writes into this empty file, made without following one.
+  await createExclusive(partial);
   // The checksums are read alongside the convert (another core, the same files in the page cache); a mismatch
   // stops the convert, and nothing is put in place unless both succeed.
   const stop = new AbortController();
@@ -102,6 +107,22 @@ export async function restore(plan: RestorePlan, opts: RestoreOptions = {}): Pro
   } finally {
     stop.abort();
     await rm(partial, { force: true });
+  }
+}
+
+/**
+ * The folder a restore into the storage root must stay in, with no link on the way: the root for a new disk,
+ * the disk's folder's parent otherwise. A restore --to a file goes where the admin said.
+ */
+function rootOfTarget(target: RestorePlan["target"]): string | null {
+  switch (target.kind) {
+    case "file":
+      return null;
+    case "new-disk":
+      return target.storageRoot;
+    case "new-layer":
+    case "in-place":
+      return path.dirname(path.resolve(target.diskFolder));
   }
 }
 

@@ -1,6 +1,5 @@
 import path from "node:path";
 import { CanopyError, shownInput } from "../errors";
-import { isInside } from "./scan";
 
 /**
  * Disk and layer names arrive from URLs, forms and the command line. They are single path segments of a
@@ -12,6 +11,14 @@ const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 export const MAX_NAME_LENGTH = 128;
 /** The longest layer description. */
 export const MAX_DESCRIPTION_LENGTH = 2000;
+
+/** The shared templates' folder under the root: never a disk, and never written. */
+export const TEMPLATES_FOLDER = "templates";
+
+export function isInside(root: string, candidate: string): boolean {
+  const rel = path.relative(root, candidate);
+  return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
+}
 
 export function assertName(kind: "disk" | "layer" | "snapshot", name: string): string {
   if (name.length > MAX_NAME_LENGTH) {
@@ -25,6 +32,9 @@ export function assertName(kind: "disk" | "layer" | "snapshot", name: string): s
       "invalid-input",
       `"${name}" is not a valid ${kind} name (letters, digits, ".", "_" and "-"; no slashes)`,
     );
+  }
+  if (kind === "disk" && name === TEMPLATES_FOLDER) {
+    throw new CanopyError("invalid-input", `"${TEMPLATES_FOLDER}" holds the shared templates and is not a disk; Canopy never writes into it`);
   }
   return name;
 }

@@ -1,6 +1,9 @@
-import { readdir, stat, realpath } from "node:fs/promises";
+import type { Dirent } from "node:fs";
+import { lstat, readdir, readlink, realpath } from "node:fs/promises";
+import { CanopyError } from "../errors";
 import path from "node:path";
 import { readQcow2File, Qcow2FormatError, type Qcow2Header } from "../qcow2/header";
+import { isInside, TEMPLATES_FOLDER } from "./names";
 import type { DiskInventory, LayerInfo, Problem, ScanResult } from "./types";
 
 /**
@@ -13,7 +16,7 @@ import type { DiskInventory, LayerInfo, Problem, ScanResult } from "./types";
  * shows that file as the disk's read-only template.
  */
 
-export const TEMPLATES_FOLDER = "templates";
+export { isInside, TEMPLATES_FOLDER };
 const LAYER_SUFFIX = ".qcow2";
 
 type HeaderResult = { ok: true; header: Qcow2Header; size: number; mtime: Date } | { ok: false; problem: Problem };
@@ -49,11 +52,6 @@ async function readHeader(file: string, layer: string): Promise<HeaderResult> {
   }
 }
 
-export function isInside(root: string, candidate: string): boolean {
-  const rel = path.relative(root, candidate);
-  return rel !== "" && !rel.startsWith("..") && !path.isAbsolute(rel);
-}
-
 export function toRootRelative(root: string, file: string): string {
   return path.relative(root, file).split(path.sep).join("/");
 }
@@ -69,23 +67,56 @@ export async function scanStorageRoot(rootDir: string): Promise<ScanResult> {
     .sort();
   const disks = await Promise.all(diskFolders.map((name) => scanDiskFolder(root, name, cache)));
   const sharedFiles = entries.filter((e) => e.isFile() && e.name.endsWith(LAYER_SUFFIX)).map((e) => e.name);
-  const templates = await readdir(path.join(root, TEMPLATES_FOLDER)).catch(() => [] as string[]);
-  sharedFiles.push(...templates.filter((n) => n.endsWith(LAYER_SUFFIX)).map((n) => `${TEMPLATES_FOLDER}/${n}`));
-  return { root, disks, sharedFiles: sharedFiles.sort(), durationMs: Math.round(performance.now() - started) };
+  const problems = await symlinkProblems(root, entries, "");
+  const templatesFolder = entries.find((e) => e.name === TEMPLATES_FOLDER && e.isDirectory());
+  const templates = templatesFolder ? await readdir(path.join(root, TEMPLATES_FOLDER), { withFileTypes: true }) : [];
+  sharedFiles.push(...templates.filter((e) => e.isFile() && e.name.endsWith(LAYER_SUFFIX)).map((e) => `${TEMPLATES_FOLDER}/${e.name}`));
+  problems.push(...(await symlinkProblems(root, templates, TEMPLATES_FOLDER)));
+  return { root, disks, sharedFiles: sharedFiles.sort(), problems, durationMs: Math.round(performance.now() - started) };
 }
 
+/**
+ * Scans one disk. Only a real folder directly under the root is a disk: a symbolic link (to anywhere) and the
+ * templates folder are refused, so no entry point can read or write through them.
+ */
 export async function scanDisk(rootDir: string, name: string): Promise<DiskInventory> {
   const root = await realpath(rootDir);
+  const folder = path.join(root, name);
+  const st = await lstat(folder).catch(() => null);
+  if (name === TEMPLATES_FOLDER || path.dirname(folder) !== root || !st?.isDirectory()) {
+    const why = st?.isSymbolicLink() ? `is a symbolic link to "${await readlink(folder)}"` : "is not a disk folder";
+    throw new CanopyError("not-found", `"${name}" under the storage root ${why}; Canopy does not follow links`);
+  }
   return scanDiskFolder(root, name, new HeaderCache());
+}
+
+/**
+ * Symbolic links are never followed: qemu-img would create or write through them, out of the root. Each is
+ * reported, with where it points, so the admin sees why a name is taken.
+ */
+async function symlinkProblems(root: string, entries: Dirent[], folder: string): Promise<Problem[]> {
+  const links = entries.filter((e) => e.isSymbolicLink()).sort((a, b) => a.name.localeCompare(b.name));
+  return Promise.all(
+    links.map(async (e): Promise<Problem> => {
+      const rel = folder ? `${folder}/${e.name}` : e.name;
+      const target = await readlink(path.join(root, rel)).catch(() => "?");
+      return {
+        code: "symlink",
+        ...(e.name.endsWith(LAYER_SUFFIX) ? { layer: e.name.slice(0, -LAYER_SUFFIX.length) } : {}),
+        message: `${rel} is a symbolic link to "${target}"; Canopy does not follow links, and its name stays taken`,
+      };
+    }),
+  );
 }
 
 async function scanDiskFolder(root: string, name: string, cache: HeaderCache): Promise<DiskInventory> {
   const folder = path.join(root, name);
-  const files = (await readdir(folder, { withFileTypes: true }))
+  const entries = await readdir(folder, { withFileTypes: true });
+  const files = entries
     .filter((e) => e.isFile() && e.name.endsWith(LAYER_SUFFIX))
     .map((e) => e.name)
     .sort();
-  const problems: Problem[] = [];
+  const problems: Problem[] = await symlinkProblems(root, entries, name);
   /** Layers by absolute path; templates are added as the walk meets them. */
   const byPath = new Map<string, LayerInfo>();
   const usedNames = new Set(files.map((f) => f.slice(0, -LAYER_SUFFIX.length)));
@@ -133,12 +164,19 @@ async function scanDiskFolder(root: string, name: string, cache: HeaderCache): P
   // Follow backing files that leave the folder: each becomes a template layer, and its own backing is followed
   // in turn. A file is added once, so a loop through templates ends here too.
   const missing = new Set<string>();
+  /** Backing files reached through a symbolic link: not read, and the layer on them reported. */
+  const linked = new Set<string>();
   const pending = [...backingOf.values()].filter((b): b is string => b !== null);
   while (pending.length) {
     const target = pending.pop()!;
     if (byPath.has(target) || missing.has(target) || !isInside(root, target)) continue;
-    if (!(await exists(target))) {
+    const found = await lstat(target).catch(() => null);
+    if (!found) {
       missing.add(target);
+      continue;
+    }
+    if (!(await reachedWithoutLinks(root, target))) {
+      linked.add(target);
       continue;
     }
     const ownFolder = path.dirname(target) === folder;
@@ -154,7 +192,13 @@ async function scanDiskFolder(root: string, name: string, cache: HeaderCache): P
     if (!backing) continue;
     const parent = byPath.get(backing);
     if (parent) layer.parent = parent.name;
-    else if (missing.has(backing)) {
+    else if (linked.has(backing)) {
+      problems.push({
+        code: "backing-symlink",
+        layer: layer.name,
+        message: `${layer.name}: backing file "${layer.backingFile}" is reached through a symbolic link; Canopy does not follow links`,
+      });
+    } else if (missing.has(backing)) {
       problems.push({
         code: "backing-missing",
         layer: layer.name,
@@ -207,11 +251,9 @@ function resolveBacking(root: string, file: string, h: Qcow2Header, name: string
   return resolved;
 }
 
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
-  );
+/** Whether `file`'s real path is its own name: no link on the way from the root, and not a link itself. */
+async function reachedWithoutLinks(root: string, file: string): Promise<boolean> {
+  return (await realpath(file).catch(() => null)) === file && isInside(root, file);
 }
 
 /** Cuts every backing loop (so the tree stays a tree) and reports it once, naming its members in order. */

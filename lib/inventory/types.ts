@@ -13,7 +13,11 @@ export type ProblemCode =
   | "truncated"
   | "corrupt"
   | "dirty"
-  | "unreadable";
+  | "unreadable"
+  /** A symbolic link in the root, a disk folder or templates/: never followed; its name stays taken. */
+  | "symlink"
+  /** A layer whose backing file is reached through a symbolic link, which Canopy does not follow. */
+  | "backing-symlink";
 
 export interface Problem {
   code: ProblemCode;
@@ -74,5 +78,7 @@ export interface ScanResult {
   disks: DiskInventory[];
   /** Files under the root that belong to no disk folder (e.g. templates), by path relative to the root. */
   sharedFiles: string[];
+  /** Problems outside any disk: symbolic links at the root or in templates/. */
+  problems: Problem[];
   durationMs: number;
 }

@@ -12,6 +12,7 @@ const BLOCKING: ProblemCode[] = [
   "backing-loop",
   "backing-missing",
   "backing-outside-root",
+  "backing-symlink",
   "not-qcow2",
   "truncated",
   "corrupt",

@@ -2,6 +2,7 @@ import { unlink } from "node:fs/promises";
 import path from "node:path";
 import { CanopyError } from "../errors";
 import { scanStorageRoot } from "../inventory/scan";
+import { assertStillCreated, createExclusive, removeCreated } from "../inventory/paths";
 import { ProcessError } from "../proc/run";
 import * as img from "../qemu/img";
 import type { PlanStep } from "./types";
@@ -29,9 +30,17 @@ export async function executeStep(step: PlanStep, ctx: StepContext): Promise<str
   switch (step.kind) {
     case "create-overlay":
       if (run) {
-        await retryWhileLocked(() =>
-          img.create(file(step.layer), { backing: backingName(ctx, step.layer, step.backing), backingFormat: "qcow2" }),
-        );
+        // qemu-img create follows a link at its target: it writes into this file, made without following one.
+        const created = await createExclusive(file(step.layer), { root: ctx.root });
+        try {
+          await retryWhileLocked(() =>
+            img.create(file(step.layer), { backing: backingName(ctx, step.layer, step.backing), backingFormat: "qcow2" }),
+          );
+          await assertStillCreated(created);
+        } catch (err) {
+          await removeCreated(created);
+          throw err;
+        }
       }
       if (step.handOverBitmaps) await handOverBitmapsOffline(file(step.backing), file(step.layer), { signal: ctx.signal });
       return notes;

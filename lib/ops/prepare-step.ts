@@ -1,6 +1,7 @@
 import { lstat, unlink } from "node:fs/promises";
 import path from "node:path";
 import { CanopyError } from "../errors";
+import { assertNameFree } from "../inventory/paths";
 import * as img from "../qemu/img";
 import { readQcow2Header } from "../qcow2/header";
 import type { PlanStep } from "./types";
@@ -99,6 +100,7 @@ async function prepareOverlay(layer: string, backing: string, ctx: StepContext):
     throw e;
   });
   if (!st) return { run: true, notes: [] };
+  if (st.isSymbolicLink()) await assertNameFree(target); // refused, naming where the link points
   if (!ctx.resumed || !st.isFile()) throw changed(ctx, `${path.basename(target)} already exists`);
   const header = await readQcow2Header(target).catch(() => null);
   if (!header) {

@@ -20,7 +20,8 @@ import {
 import { reasonWords } from "@/lib/backup/reason-words";
 import { CanopyError } from "@/lib/errors";
 import { tightenToOwner } from "@/lib/owner-only";
-import { assertName, diskFolder } from "@/lib/inventory/names";
+import { assertName } from "@/lib/inventory/names";
+import { resolveDiskFolder } from "@/lib/inventory/paths";
 import { scanDisk } from "@/lib/inventory/scan";
 import type { Plan } from "@/lib/ops/types";
 import { getDb } from "../db";
@@ -313,7 +314,7 @@ async function engineTarget(disk: string, backupId: string, req: RestoreRequest)
     }
     case "branch": {
       const layer = req.layer ?? `restore-${backupId.replace(/^(\d{8}T\d{6})\d*Z-[a-z0-9]+-(\d+)$/, "$1-$2")}`;
-      return { kind: "new-layer", diskFolder: diskFolder(root, disk), layer: assertName("layer", layer) };
+      return { kind: "new-layer", diskFolder: await resolveDiskFolder(root, disk), layer: assertName("layer", layer) };
     }
     case "in-place": {
       const row = await getDb().disk.findUnique({ where: { name: disk } });
@@ -322,7 +323,7 @@ async function engineTarget(disk: string, backupId: string, req: RestoreRequest)
         throw new CanopyError("refused", `disk ${disk} is running: stop it ("canopy stop ${disk}") before restoring in place`);
       }
       if (!row.activeLayer) throw new CanopyError("refused", `disk ${disk} has no active layer recorded`);
-      return { kind: "in-place", diskFolder: diskFolder(root, disk), activeLayer: row.activeLayer };
+      return { kind: "in-place", diskFolder: await resolveDiskFolder(root, disk), activeLayer: row.activeLayer };
     }
   }
 }

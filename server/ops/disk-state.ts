@@ -1,7 +1,5 @@
 import "server-only";
-import { stat } from "node:fs/promises";
-import { CanopyError } from "@/lib/errors";
-import { diskFolder } from "@/lib/inventory/names";
+import { resolveDiskFolder } from "@/lib/inventory/paths";
 import { scanDisk } from "@/lib/inventory/scan";
 import type { DiskState } from "@/lib/ops/types";
 import { getDb } from "../db";
@@ -13,10 +11,8 @@ import { recordDisk } from "../sync-inventory";
  * Canopy's records (active leaf, protection).
  */
 export async function loadDiskState(disk: string, root = loadConfig().storageRoot): Promise<DiskState> {
-  const folder = diskFolder(root, disk);
-  if (!(await stat(folder).then((s) => s.isDirectory(), () => false))) {
-    throw new CanopyError("not-found", `no disk named "${disk}" under the storage root`);
-  }
+  // Only a folder the scan lists as a disk: not templates/, not a link to a folder anywhere.
+  await resolveDiskFolder(root, disk);
   const inventory = await scanDisk(root, disk);
   await recordDisk(inventory);
   const row = await getDb().disk.findUniqueOrThrow({ where: { name: disk }, include: { layers: true } });

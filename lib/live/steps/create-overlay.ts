@@ -1,5 +1,6 @@
-import { rm } from "node:fs/promises";
+import { lstat, rm } from "node:fs/promises";
 import { CanopyError } from "../../errors";
+import { assertStillCreated, createExclusive, removeCreated } from "../../inventory/paths";
 import { layerFile } from "../../ops/step-context";
 import type { PlanStep } from "../../ops/types";
 import { ProcessError, run } from "../../proc/run";
@@ -38,6 +39,11 @@ export async function createOverlayLive(step: CreateOverlay, ctx: LiveStepContex
     const left = await releaseNodes(ctx, [existing.name]);
     if (left.length) throw refused(`${step.layer} is already open in the running QEMU and in use: ${left.join("; ")}`);
   }
+  if (existing || ctx.resumed) {
+    // Made by this step before (QEMU had it open as this layer, or the step was interrupted): made again. Only a
+    // regular file is removed; anything else at the name is refused by the exclusive create below.
+    if ((await lstat(file).catch(() => null))?.isFile()) await rm(file);
+  }
   const backingFile = layerFile(ctx, step.backing);
   const relative = relativeBacking(file, backingFile);
   if (!backing || backing.name !== r.view.active) {
@@ -46,12 +52,12 @@ export async function createOverlayLive(step: CreateOverlay, ctx: LiveStepContex
       throw refused(`cannot put ${step.layer} on ${step.backing}: QEMU has it open for writing, but it is not the disk's active layer`);
     }
     // A new branch on a read-only snapshot (a revert): the new file is opened by no one yet.
-    await createFile(file, relative, backing?.virtualSize, ctx.signal);
+    await createFile(ctx.root, file, relative, backing?.virtualSize, ctx.signal);
     return { mode: "offline", notes };
   }
 
   throwIfCancelled(ctx.signal, `snapshot ${step.layer}`);
-  await createFile(file, relative, backing.virtualSize, ctx.signal);
+  await createFile(ctx.root, file, relative, backing.virtualSize, ctx.signal);
   const node = uniqueNodeName(step.layer, new Set(r.view.nodeNames));
   const undo = async () => {
     await ctx.qmp.execute("blockdev-del", { "node-name": node }, callOptions(ctx)).catch(() => undefined);
@@ -101,15 +107,23 @@ async function snapshotInTransaction(
 
 /**
  * `qemu-img create -F qcow2 -b <relative backing>`. qemu-img opens the backing to learn its size, which a
- * running QEMU's lock can forbid; then the size is given and the backing left unopened (-u).
+ * running QEMU's lock can forbid; then the size is given and the backing left unopened (-u). qemu-img follows a
+ * link at its target, so it writes into a file made first exclusively, without following one, inside the root.
  */
-async function createFile(file: string, backing: string, size: number | undefined, signal: AbortSignal | undefined) {
+async function createFile(root: string, file: string, backing: string, size: number | undefined, signal: AbortSignal | undefined) {
   const args = ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", backing, file];
+  const created = await createExclusive(file, { root });
   try {
-    await run(QEMU_IMG, args, { timeoutMs: CREATE_TIMEOUT_MS, signal });
+    try {
+      await run(QEMU_IMG, args, { timeoutMs: CREATE_TIMEOUT_MS, signal });
+    } catch (err) {
+      const locked = err instanceof ProcessError && /Failed to get .*lock/.test(err.stderr);
+      if (!locked || size === undefined) throw err;
+      await run(QEMU_IMG, [...args.slice(0, -1), "-u", file, String(size)], { timeoutMs: CREATE_TIMEOUT_MS, signal });
+    }
+    await assertStillCreated(created);
   } catch (err) {
-    const locked = err instanceof ProcessError && /Failed to get .*lock/.test(err.stderr);
-    if (!locked || size === undefined) throw err;
-    await run(QEMU_IMG, [...args.slice(0, -1), "-u", file, String(size)], { timeoutMs: CREATE_TIMEOUT_MS, signal });
+    await removeCreated(created);
+    throw err;
   }
 }

@@ -12,10 +12,11 @@ export const scan = defineCommand({
   async run() {
     const root = loadConfig().storageRoot;
     const result = await scanAndRecord(root);
-    return { root: result.root, durationMs: result.durationMs, sharedFiles: result.sharedFiles, disks: await listDisks() };
+    return { root: result.root, durationMs: result.durationMs, sharedFiles: result.sharedFiles, problems: result.problems, disks: await listDisks() };
   },
   human(r) {
     const lines = [`${r.root}: ${r.disks.length} disk(s), scanned in ${r.durationMs} ms`];
+    if (r.problems.length) lines.push(formatProblems(r.problems));
     for (const d of r.disks) {
       lines.push(
         `${d.name}  ${d.status}  active ${d.activeLayer ?? "-"}  ${d.layerCount} layer(s)  ${d.branchCount} branch(es)  depth ${d.depth}  ${formatBytes(d.usedBytes)} used of ${formatBytes(d.virtualSize)}`,

@@ -1,13 +1,12 @@
 import { defineCommand } from "../command";
 import { scanDisk } from "@/lib/inventory/scan";
-import { diskFolder } from "@/lib/inventory/names";
+import { resolveDiskFolder } from "@/lib/inventory/paths";
 import { CanopyError } from "@/lib/errors";
 import type { DiskTreeView, LayerView } from "@/lib/inventory/views";
 import { recordDisk } from "../../sync-inventory";
 import { getDiskTree } from "../../disks";
 import { loadConfig } from "../../config";
 import { formatBytes, formatProblems } from "../format";
-import { stat } from "node:fs/promises";
 
 export const tree = defineCommand({
   name: "tree",
@@ -17,10 +16,7 @@ export const tree = defineCommand({
   async run({ positionals }) {
     const root = loadConfig().storageRoot;
     const name = positionals[0]!;
-    const folder = diskFolder(root, name);
-    if (!(await stat(folder).then((s) => s.isDirectory(), () => false))) {
-      throw new CanopyError("not-found", `no disk named "${name}" under ${root}`);
-    }
+    await resolveDiskFolder(root, name);
     await recordDisk(await scanDisk(root, name));
     const view = await getDiskTree(name);
     if (!view) throw new CanopyError("not-found", `no disk named "${name}"`);
