@@ -1,6 +1,7 @@
 import "server-only";
 import { randomBytes } from "node:crypto";
 import { isCanopyError } from "@/lib/errors";
+import { ProcessError } from "@/lib/proc/run";
 import type { ActionResult } from "./actions/types";
 
 export type ClientError = Extract<ActionResult<never>, { ok: false }>["error"];
@@ -19,6 +20,17 @@ export function gateError(err: unknown, where: string): ClientError {
   const ref = errorRef();
   console.error(`canopy: ${where} failed (ref ${ref}):`, err);
   return { code: "internal", message: `Something went wrong (ref ${ref}). The server log has the details.` };
+}
+
+/**
+ * A job's error as it is stored on the job and shown on the Jobs page, the API and the audit log. A tool that
+ * failed (qemu-img, QEMU) is an answer for the admin: its command and its own short reason pass. Anything else
+ * passes the gate: a CanopyError as it is, an internal error (a database error with its file paths and source
+ * lines) as a reference to the log.
+ */
+export function jobErrorMessage(err: unknown, where: string): string {
+  if (err instanceof ProcessError) return `${err.command} ${err.timedOut ? "timed out" : "failed"}: ${err.shortMessage}`;
+  return gateError(err, where).message;
 }
 
 export const UNAUTHENTICATED: ClientError = {

@@ -1,7 +1,7 @@
 import "server-only";
 import { CanopyError, isCanopyError } from "@/lib/errors";
 import type { Plan } from "@/lib/ops/types";
-import { ProcessError } from "@/lib/proc/run";
+import { jobErrorMessage } from "../error-gate";
 import { getDb } from "../db";
 import { startHeartbeat } from "../jobs/job-heartbeat";
 import { createLockedJob } from "../jobs/create-job";
@@ -133,7 +133,7 @@ export async function runTaskJob(jobId: string, executors: Record<TaskKind, Task
     // A cancel given while the job's process was dead is seen here, at the start (see cancelJob).
     outcome = heartbeat.signal.aborted || job.cancelRequested
       ? { state: "cancelled", error: "cancelled", result: details }
-      : { state: "failed", error: errorMessage(err), result: details };
+      : { state: "failed", error: errorMessage(err, `job ${jobId}`), result: details };
   } finally {
     heartbeat.stop();
   }
@@ -160,8 +160,7 @@ export async function runTaskJob(jobId: string, executors: Record<TaskKind, Task
   return outcome;
 }
 
-export function errorMessage(err: unknown): string {
-  if (isCanopyError(err)) return err.message;
-  if (err instanceof ProcessError) return `${err.command} ${err.timedOut ? "timed out" : "failed"}: ${err.shortMessage}`;
-  return err instanceof Error ? err.message : String(err);
+/** What a user is shown of a task's error: through the error gate (the detail of an internal one is logged). */
+export function errorMessage(err: unknown, where = "a backup task"): string {
+  return jobErrorMessage(err, where);
 }

@@ -1,13 +1,12 @@
 import "server-only";
-import { isCanopyError } from "@/lib/errors";
 import { scanDisk } from "@/lib/inventory/scan";
 import { executeStep, settleStoppedStep } from "@/lib/ops/execute";
 import type { StepContext } from "@/lib/ops/step-context";
 import { executeLiveStep, recoverLiveJob, type LiveStepContext, type StepState } from "@/lib/live";
 import { connectLive, type LiveConnection } from "../live/connect-live";
 import type { Plan, PlanStep } from "@/lib/ops/types";
-import { ProcessError } from "@/lib/proc/run";
 import path from "node:path";
+import { jobErrorMessage } from "../error-gate";
 import { getDb } from "../db";
 import { startHeartbeat } from "./job-heartbeat";
 import { loadConfig } from "../config";
@@ -123,7 +122,7 @@ export async function runJob(jobId: string): Promise<JobOutcome> {
     if (heartbeat.signal.aborted) outcome = "cancelled";
     else {
       outcome = "failed";
-      error = errorMessage(err);
+      error = jobErrorMessage(err, `job ${jobId}`);
     }
   } finally {
     heartbeat.stop();
@@ -155,7 +154,7 @@ async function settleInterruptedStep(
     const recovered = await recoverLiveJob(plan, states, { ...liveCtx, signal: AbortSignal.abort() });
     return { done: true, notes: recovered.result?.notes ?? [] };
   } catch (err) {
-    return { done: false, notes: [`${describeStep(step)} stopped: ${errorMessage(err)}`] };
+    return { done: false, notes: [`${describeStep(step)} stopped: ${jobErrorMessage(err, `resuming a step of a job on ${plan.disk}`)}`] };
   }
 }
 
@@ -225,8 +224,3 @@ function stepBytes(step: PlanStep): number {
   return "bytes" in step ? step.bytes : 0;
 }
 
-function errorMessage(err: unknown): string {
-  if (isCanopyError(err)) return err.message;
-  if (err instanceof ProcessError) return `${err.command} ${err.timedOut ? "timed out" : "failed"}: ${err.shortMessage}`;
-  return err instanceof Error ? err.message : String(err);
-}
