@@ -18,3 +18,9 @@ export async function fingerprintTree(dir: string): Promise<Record<string, strin
   await walk(dir);
   return out;
 }
+
+/** Content hash, mtime and size of one file: proof that nothing wrote to it. */
+export async function fingerprintFile(file: string): Promise<string> {
+  const [buf, st] = await Promise.all([readFile(file), stat(file)]);
+  return `${createHash("sha256").update(buf).digest("hex")}@${st.mtimeMs}@${st.size}`;
+}
