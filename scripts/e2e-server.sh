@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The server the e2e tests run against: a fresh data folder (demo storage root, its own database) under
-# e2e/artifacts/data, the job worker, and `next start` on port 3100. Tests read the layers on disk there.
+# e2e/artifacts/data, the job worker, and the web server (server/web/main.mjs: `next start` that also reports
+# the peer's address) on port 3100. Tests read the layers on disk there.
 source "$(dirname "$0")/lib.sh"
 
 DATA="$CANOPY_DIR/e2e/artifacts/data"
@@ -22,4 +23,4 @@ ensure_build
 start_worker
 start_demo_live
 trap 'kill $WORKER_PID $DEMO_PID 2>/dev/null || true' EXIT INT TERM
-npx --no-install next start -H 127.0.0.1 -p "${E2E_PORT:-3100}"
+NODE_ENV=production HOST=127.0.0.1 PORT="${E2E_PORT:-3100}" node server/web/main.mjs

@@ -15,4 +15,4 @@ start_worker
 start_demo_live
 trap 'kill $WORKER_PID $DEMO_PID 2>/dev/null || true' EXIT INT TERM
 say "dashboard on http://$HOST:$PORT (worker pid $WORKER_PID)"
-npx --no-install next start -H "$HOST" -p "$PORT"
+NODE_ENV=production HOST="$HOST" PORT="$PORT" node server/web/main.mjs

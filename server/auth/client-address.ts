@@ -1,13 +1,23 @@
 import "server-only";
 import { headers } from "next/headers";
+import { PEER_ADDRESS_ENV, PEER_ADDRESS_HEADER, parseTrustedProxies, resolveClientAddress } from "./client-address-rules";
+
+let trusted: { value: string | undefined; list: ReturnType<typeof parseTrustedProxies> } | null = null;
 
 /**
- * The client's address for the login rate limit. Next puts the socket's address in X-Forwarded-For unless the
- * request already had one (from a reverse proxy in front, or from the client itself when Canopy is reached
- * directly), so this is what the request says, not proof: the per-user-name limit is the one that cannot be
- * dodged.
+ * The client's address for the login limits and the audit log: the TCP peer as Canopy's web server reports
+ * it, or, from a proxy listed in CANOPY_TRUSTED_PROXIES, the address that proxy forwarded. Under a server that
+ * does not report the peer (`next dev`, a bare `next start`), every client is "unknown": one shared address,
+ * rather than one the client picks.
  */
 export async function clientAddress(): Promise<string> {
-  const forwarded = (await headers()).get("x-forwarded-for");
-  return forwarded?.split(",")[0]?.trim() || "unknown";
+  const request = await headers();
+  const peer = process.env[PEER_ADDRESS_ENV] === "1" ? request.get(PEER_ADDRESS_HEADER) : null;
+  return resolveClientAddress({ peer, forwardedFor: request.get("x-forwarded-for"), trusted: trustedProxies() });
+}
+
+function trustedProxies() {
+  const value = process.env.CANOPY_TRUSTED_PROXIES;
+  if (!trusted || trusted.value !== value) trusted = { value, list: parseTrustedProxies(value) };
+  return trusted.list;
 }
