@@ -11,14 +11,15 @@
 source "$(dirname "$0")/lib.sh"
 
 # What uses the database: migrations and the client (db), the CLI's first use of a database (cli-setup);
-# sessions and the login limit (auth, action-client); inventory sync, operation jobs from the dashboard and the
-# CLI, a job's holder and end (server-actions, disk-activity); jobs claimed by a worker, recovered after a kill,
-# cancelled (crash-recovery); the backup table, policies, retention and the worker's schedule (disk-backup-state,
+# sessions and the login limits (auth, login-throttling, action-client); inventory sync, operation jobs from the
+# dashboard and the CLI, a job's holder and end (server-actions, disk-activity); jobs claimed by a worker,
+# recovered after a kill, cancelled (crash-recovery); the backup table, policies, retention and the worker's schedule (disk-backup-state,
 # backups-overview, backup-schedule, backup-cli).
 TESTS=(
   test/integration/db.test.ts
   test/integration/cli-setup.test.ts
   test/integration/auth.test.ts
+  test/integration/login-throttling.test.ts
   test/integration/action-client.test.ts
   test/integration/server-actions.test.ts
   test/integration/disk-activity.test.ts
@@ -27,6 +28,9 @@ TESTS=(
   test/integration/backups-overview.test.ts
   test/integration/backup-schedule.test.ts
   test/integration/backup-cli.test.ts
+  # Recording at scale (5,000 layers, a chain 1,000 deep) in bounded statements, a disk that cannot be recorded,
+  # the worker's liveness check when a scan fails.
+  test/integration/inventory-scale.test.ts
 )
 REPORT="$(realpath -m "${1:-test-results/vitest-postgresql.json}")"
 rm -f "$REPORT"

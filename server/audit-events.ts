@@ -4,14 +4,14 @@ import { getDb } from "./db";
 
 /**
  * The audit log: one event per finished job (written by server/jobs/run-job.ts with its plan), and one per
- * login, logout and cancel request from the dashboard.
+ * login, failed login (see server/auth/log-in.ts), logout and cancel request from the dashboard.
  */
 
 export interface AuditEventView {
   id: string;
   createdAt: string;
   actor: string;
-  /** An operation ("merge-down", ...), or "login", "logout", "cancel". */
+  /** An operation ("merge-down", ...), or "login", "login-failed", "logout", "cancel". */
   action: string;
   disk: string | null;
   /** How the job ended, for operation events. */

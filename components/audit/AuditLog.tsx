@@ -16,7 +16,7 @@ const OUTCOME_TONE: Record<string, BadgeTone> = {
 
 /**
  * Who did what, newest first. An operation's row opens (a native <details>, so it works before any script
- * has loaded) to the plan it ran; logins, logouts and cancel requests are one line each.
+ * has loaded) to the plan it ran; logins, failed logins, logouts and cancel requests are one line each.
  */
 export function AuditLog({ events }: { events: readonly AuditEventView[] }) {
   return (
@@ -81,6 +81,11 @@ function describe(event: AuditEventView): string {
   switch (event.action) {
     case "login":
       return typeof event.extra.ip === "string" ? `logged in from ${event.extra.ip}` : "logged in";
+    case "login-failed": {
+      const from = typeof event.extra.ip === "string" ? ` from ${event.extra.ip}` : "";
+      const reason = typeof event.extra.reason === "string" ? `: ${event.extra.reason}` : "";
+      return `failed to log in${from}${reason}`;
+    }
     case "logout":
       return "logged out";
     case "cancel":

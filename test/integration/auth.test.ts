@@ -1,5 +1,5 @@
-// Passwords, sessions, the admin account and the login rate limit, against a real migrated database (SQLite, or
-// PostgreSQL in the PostgreSQL pass).
+// Passwords, sessions and the admin account, against a real migrated database (SQLite, or PostgreSQL in the
+// PostgreSQL pass). The login limits are in login-throttling.test.ts.
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { useTempDatabase } from "../support/auth-db";
 import { fakeRequest } from "../support/fake-next-request";
@@ -15,7 +15,6 @@ let password: typeof import("@/server/auth/password");
 let sessions: typeof import("@/server/auth/sessions");
 let admin: typeof import("@/server/auth/ensure-admin");
 let login: typeof import("@/server/auth/log-in");
-let limit: typeof import("@/server/auth/login-rate-limit");
 let currentUser: typeof import("@/server/auth/current-user");
 
 beforeAll(async () => {
@@ -25,7 +24,6 @@ beforeAll(async () => {
   sessions = await import("@/server/auth/sessions");
   admin = await import("@/server/auth/ensure-admin");
   login = await import("@/server/auth/log-in");
-  limit = await import("@/server/auth/login-rate-limit");
   currentUser = await import("@/server/auth/current-user");
 });
 
@@ -105,7 +103,7 @@ describe("sessions", () => {
   it("keep only a hash of the token, find their user until they expire, and end on logout", async () => {
     await admin.ensureAdmin({ CANOPY_ADMIN_PASSWORD: "pw" });
     const now = at("2030-01-01T00:00:00Z");
-    const { user, session } = await login.logIn({ username: " Admin ", password: "pw", ip: "10.0.0.1" }, now);
+    const { user, session } = await login.logIn({ username: " Admin ", password: "pw", ip: "10.0.0.1" }, { now });
     expect(user.name).toBe("admin");
     expect(session.token).toMatch(/^[A-Za-z0-9_-]{43}$/); // 32 random bytes
     expect(session.expiresAt.getTime() - now.getTime()).toBe(sessions.SESSION_LIFETIME_MS);
@@ -157,67 +155,5 @@ describe("logging in", () => {
       ]),
     );
     expect(await rawRows("Session")).toHaveLength(0);
-  });
-});
-
-describe("the login rate limit", () => {
-  const t0 = at("2030-01-01T12:00:00Z");
-  const plus = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
-  const attempt = (when: Date, key: Partial<{ ip: string; username: string; password: string }> = {}) =>
-    login.logIn({ username: key.username ?? "admin", password: key.password ?? "wrong", ip: key.ip ?? "10.0.0.1" }, when);
-
-  beforeEach(async () => {
-    await admin.ensureAdmin({ CANOPY_ADMIN_PASSWORD: "pw" });
-  });
-
-  it("allows 5 wrong passwords a minute per user name; the 6th is refused without checking, even when right", async () => {
-    for (let i = 0; i < 5; i++) await expect(attempt(plus(i), { ip: `10.0.1.${i}` })).rejects.toThrow("Wrong user name or password.");
-    await expect(attempt(plus(10), { ip: "10.0.1.99", password: "pw" })).rejects.toMatchObject({
-      code: "refused",
-      message: "Too many failed logins. Try again in 50 s.",
-      details: { retryAfterSeconds: 50 },
-    });
-    // A minute after the first failure, one slot is free again: the right password gets in.
-    await expect(attempt(plus(60.5), { ip: "10.0.1.99", password: "pw" })).resolves.toMatchObject({ user: { name: "admin" } });
-  });
-
-  it("allows 5 wrong passwords a minute per address, whatever the user names", async () => {
-    for (let i = 0; i < 5; i++) await expect(attempt(plus(i), { username: `user${i}` })).rejects.toThrow("Wrong user name or password.");
-    await expect(attempt(plus(5), { password: "pw" })).rejects.toThrow(/^Too many failed logins/);
-    // Another address may still log in as admin: the user name itself has no failures.
-    await expect(attempt(plus(5), { ip: "10.0.0.2", password: "pw" })).resolves.toBeDefined();
-  });
-
-  it("counts only wrong passwords: successes and refused attempts do not fill the window", async () => {
-    for (let i = 0; i < 10; i++) await attempt(plus(i), { password: "pw" });
-    for (let i = 0; i < 5; i++) await expect(attempt(plus(10 + i))).rejects.toThrow("Wrong user name or password.");
-    for (let i = 0; i < 5; i++) await expect(attempt(plus(20 + i), { password: "pw" })).rejects.toThrow(/^Too many failed logins/);
-    // Being refused again and again does not push the end of the wait further out.
-    await expect(attempt(plus(70.5), { password: "pw" })).resolves.toBeDefined();
-    const outcomes = (await rawRows("LoginAttempt")).map((r) => r.outcome);
-    expect(outcomes.filter((o) => o === "success")).toHaveLength(11);
-    expect(outcomes.filter((o) => o === "failure")).toHaveLength(5);
-    expect(outcomes.filter((o) => o === "blocked")).toHaveLength(5);
-  });
-
-  it("holds against a burst of parallel attempts: no more than 5 of them get to check a password", async () => {
-    // Attempts still being checked count as failures, so a burst may let fewer than 5 through, never more.
-    const slots = await Promise.all(
-      Array.from({ length: 12 }, () => limit.takeLoginAttempt({ ip: "10.0.2.1", username: "admin" }, plus(0))),
-    );
-    expect(slots.filter((s) => s.retryAfterSeconds === 0).length).toBeLessThanOrEqual(5);
-    expect(slots.filter((s) => s.retryAfterSeconds > 0).length).toBeGreaterThanOrEqual(7);
-  });
-
-  it("survives a restart: the count is in the database, not in memory", async () => {
-    for (let i = 0; i < 5; i++) await expect(attempt(plus(i))).rejects.toThrow("Wrong user name or password.");
-    await db.closeDb(); // what a restarted web server starts from
-    await expect(attempt(plus(6), { password: "pw" })).rejects.toThrow(/^Too many failed logins/);
-  });
-
-  it("forgets attempts after a day", async () => {
-    await expect(attempt(plus(0))).rejects.toThrow();
-    await limit.pruneLoginAttempts(plus(24 * 3600 + 1));
-    expect(await rawRows("LoginAttempt")).toHaveLength(0);
   });
 });
