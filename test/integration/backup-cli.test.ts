@@ -131,10 +131,18 @@ describe("backups through the CLI", () => {
     expect(ok.json.verify).toMatchObject({ status: "ok", ok: true });
 
     await flipDataByte(path.join(c.dir, "backups/vm-1", inc.chainId, "0001-incremental.qcow2"));
+    // A failed check is a failed command (exit 1), with the whole result printed all the same.
     const bad = await c.cli("verify", inc.backupId, "--json");
-    expect(bad.code, bad.stdout + bad.stderr).toBe(0);
+    expect(bad.code, bad.stdout + bad.stderr).toBe(1);
     expect(bad.json.verify.status).toBe("failed");
     expect(bad.json.verify.problems.join(" ")).toMatch(/sha256|checksum/i);
+    const badHuman = await c.cli("verify", inc.backupId);
+    expect(badHuman.code).toBe(1);
+    expect(badHuman.stdout).toContain(`${inc.backupId}: failed`);
+    // The full it stacks on passes its own check, but the chain verify reads has a failed backup: exit 1 too.
+    const chain = await c.cli("verify", full.backupId, "--json");
+    expect(chain.code, chain.stdout + chain.stderr).toBe(1);
+    expect(chain.json.verify).toMatchObject({ status: "ok", ok: false });
     const listed = await c.cli("backups", "vm-1", "--json");
     expect(listed.json.backups.find((b: { id: string }) => b.id === inc.backupId).verifyStatus).toBe("failed");
 

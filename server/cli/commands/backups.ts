@@ -76,6 +76,9 @@ export const verify = defineCommand({
     r.verify
       ? [`${r.verify.backupId}: ${r.verify.status}`, ...r.verify.chain.filter((b) => b.status !== "ok").map((b) => `  ${b.id}: ${b.status} ${b.problems.join("; ")}`)].join("\n")
       : `verify queued (job ${r.job.id})`,
+  // A check that failed is a failed command, as it is for a script: the chain's every check, since verify reads
+  // the whole chain (a backup restores through the full and incrementals below it).
+  exitCode: (r) => (r.verify && !(r.verify.ok && r.verify.status === "ok") ? 1 : 0),
 });
 
 export const restoreCommand = defineCommand({
