@@ -1,5 +1,6 @@
 import { NextResponse, type NextRequest } from "next/server";
 import { REQUEST_PATH_HEADER, SESSION_COOKIE, isPublicPage, loginPath } from "@/server/auth/shared";
+import { refuseBadRequest } from "@/server/bad-requests";
 
 /**
  * The cheap first line: a page request without a session cookie goes to the login page at once, and an API
@@ -8,9 +9,13 @@ import { REQUEST_PATH_HEADER, SESSION_COOKIE, isPublicPage, loginPath } from "@/
  * proxy can be bypassed by a matcher change, and server actions are POSTs to whatever page they live on.
  *
  * Server action calls (a POST with a `Next-Action` header) pass through untouched so that the action client
- * answers them with its own "unauthenticated" result instead of an HTML redirect the caller cannot read.
+ * answers them with its own "unauthenticated" result instead of an HTML redirect the caller cannot read. Before
+ * either, a server action body Next would answer with a 500 (too large, malformed) gets a 4xx here.
  */
-export function proxy(request: NextRequest) {
+export async function proxy(request: NextRequest) {
+  const refused = await refuseBadRequest(request);
+  if (refused) return refused;
+
   const { pathname, search } = request.nextUrl;
   const path = pathname + search;
   const hasCookie = Boolean(request.cookies.get(SESSION_COOKIE)?.value);
