@@ -10,8 +10,8 @@ import type { Prisma } from "./generated/prisma/client";
  * transaction with a serialization failure instead. The web server, the worker and the CLI share the database,
  * so either failure is simply run again.
  */
-export function writeTransaction<T>(db: Db, work: (tx: Prisma.TransactionClient) => Promise<T>): Promise<T> {
-  return retryWhenBusy(() => db.$transaction(work, { isolationLevel: "Serializable" }));
+export function writeTransaction<T>(db: Db, work: (tx: Prisma.TransactionClient) => Promise<T>, { timeoutMs = 5_000 } = {}): Promise<T> {
+  return retryWhenBusy(() => db.$transaction(work, { isolationLevel: "Serializable", timeout: timeoutMs }));
 }
 
 /** Runs `work` again, a few times with a short random wait, while it fails because another writer came between. */

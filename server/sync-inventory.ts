@@ -1,58 +1,90 @@
 import "server-only";
 import { scanStorageRoot } from "@/lib/inventory/scan";
-import type { DiskInventory, ScanResult } from "@/lib/inventory/types";
+import type { DiskInventory, Problem, ScanResult } from "@/lib/inventory/types";
 import { chooseActiveLeaf } from "@/lib/tree/active";
 import { getDb } from "./db";
 import { writeTransaction } from "./db-retry";
 import { loadConfig } from "./config";
+import { inBatches, MAX_BIND_PARAMETERS, syncLayerRows } from "./layer-rows";
+
+/** A disk the scan read but whose record could not be written, and why (the error's last line). */
+export interface UnrecordedDisk {
+  disk: string;
+  message: string;
+}
+
+export interface RecordedScan extends ScanResult {
+  unrecorded: UnrecordedDisk[];
+}
 
 /**
  * Records what a scan found: one Disk row per disk folder, one Layer row per layer. Canopy's own facts
  * (active leaf, protection, descriptions, first-seen time) survive a rescan; a disk whose folder is gone is
- * dropped (its jobs keep their history).
+ * dropped (its jobs keep their history). Each disk is recorded on its own: one that cannot be recorded keeps
+ * its last record, marked with a "not-recorded" problem, and the other disks are recorded all the same.
  */
-export async function scanAndRecord(root = loadConfig().storageRoot): Promise<ScanResult> {
+export async function scanAndRecord(root = loadConfig().storageRoot): Promise<RecordedScan> {
   const result = await scanStorageRoot(root);
   const db = getDb();
   const now = new Date();
-  for (const disk of result.disks) await recordDisk(disk, now);
-  await db.disk.deleteMany({ where: { name: { notIn: result.disks.map((d) => d.name) } } });
-  return result;
+  const unrecorded: UnrecordedDisk[] = [];
+  for (const disk of result.disks) {
+    try {
+      await recordDisk(disk, now);
+    } catch (err) {
+      const message = causeOf(err instanceof Error ? err.message : String(err));
+      unrecorded.push({ disk: disk.name, message });
+      await recordFailure(disk, message, now).catch(() => undefined);
+    }
+  }
+  const found = new Set(result.disks.map((d) => d.name));
+  const gone = (await db.disk.findMany({ select: { id: true, name: true } })).filter((d) => !found.has(d.name));
+  for (const ids of inBatches(gone.map((d) => d.id), MAX_BIND_PARAMETERS)) await db.disk.deleteMany({ where: { id: { in: ids } } });
+  return { ...result, unrecorded };
 }
 
 export async function recordDisk(disk: DiskInventory, now = new Date()): Promise<void> {
   const db = getDb();
   await writeTransaction(db, async (tx) => {
-    const existing = await tx.disk.findUnique({ where: { name: disk.name } });
+    const existing = await tx.disk.findUnique({ where: { name: disk.name }, select: { activeLayer: true } });
     const activeLayer = chooseActiveLeaf(disk.layers, existing?.activeLayer ?? null);
     const row = await tx.disk.upsert({
       where: { name: disk.name },
       create: { name: disk.name, folder: disk.folder, activeLayer, problems: JSON.stringify(disk.problems), scannedAt: now },
       update: { folder: disk.folder, activeLayer, problems: JSON.stringify(disk.problems), scannedAt: now },
+      select: { id: true },
     });
-    for (const l of disk.layers) {
-      const facts = {
-        file: l.file,
-        parent: l.parent,
-        backingFile: l.backingFile,
-        backingFormat: l.backingFormat,
-        template: l.template,
-        version: l.version,
-        virtualSize: BigInt(l.virtualSize),
-        clusterSize: l.clusterSize,
-        fileSize: BigInt(l.fileSize),
-        dirty: l.dirty,
-        corrupt: l.corrupt,
-        bitmaps: JSON.stringify(l.bitmaps),
-        modifiedAt: new Date(l.modifiedAt),
-        seenAt: now,
-      };
-      await tx.layer.upsert({
-        where: { diskId_name: { diskId: row.id, name: l.name } },
-        create: { diskId: row.id, name: l.name, ...facts, createdAt: new Date(l.modifiedAt) },
-        update: facts,
-      });
-    }
-    await tx.layer.deleteMany({ where: { diskId: row.id, name: { notIn: disk.layers.map((l) => l.name) } } });
+    await syncLayerRows(tx, row.id, disk.layers, now);
+  }, { timeoutMs: recordTimeoutMs(disk.layers.length) });
+}
+
+/**
+ * The first record of a disk writes a row per layer, and Prisma ends a transaction that runs longer than its
+ * timeout (5 s by default), which thousands of layers on a busy machine exceed: the time allowed grows with them.
+ */
+function recordTimeoutMs(layers: number): number {
+  return 10_000 + 10 * layers;
+}
+
+/**
+ * Shows on the disk that its last scan is not what the dashboard shows: the layers (and the time of the scan)
+ * stay those of the last scan that was recorded, and the problems are this scan's, plus this one.
+ */
+async function recordFailure(disk: DiskInventory, reason: string, now: Date): Promise<void> {
+  const notRecorded: Problem = {
+    code: "not-recorded",
+    message: `this scan could not be recorded, so the layers shown are from the last recorded scan: ${reason}`,
+  };
+  const problems = JSON.stringify([...disk.problems, notRecorded]);
+  await getDb().disk.upsert({
+    where: { name: disk.name },
+    create: { name: disk.name, folder: disk.folder, problems, scannedAt: now },
+    update: { problems },
   });
+}
+
+/** Prisma's messages start with the call and the source around it; the cause is at the end. */
+function causeOf(message: string): string {
+  const lines = message.split("\n").map((l) => l.trim()).filter(Boolean);
+  return (lines.at(-1) ?? message).slice(0, 500);
 }

@@ -7,6 +7,7 @@ export type Severity = "error" | "warning";
  * but the data is still reachable. A short label per code keeps badges narrow; the message goes in the title.
  */
 const META: Record<ProblemCode, { severity: Severity; label: string }> = {
+  "not-recorded": { severity: "error", label: "Scan not recorded" },
   "backing-loop": { severity: "error", label: "Backing loop" },
   "backing-missing": { severity: "error", label: "Missing backing file" },
   "backing-outside-root": { severity: "warning", label: "Backing outside root" },

@@ -5,6 +5,8 @@
 
 /** One problem the scan found. `code` is stable for scripts; `message` is for people. */
 export type ProblemCode =
+  /** The database sync's, not the scan's: a disk it could not record (its last record is kept). */
+  | "not-recorded"
   | "backing-loop"
   | "backing-missing"
   | "backing-outside-root"

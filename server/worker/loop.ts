@@ -51,14 +51,27 @@ export async function runWorkerLoop(log: WorkerLog): Promise<never> {
       }
       if (Date.now() - lastScan > SCAN_EVERY_MS) {
         lastScan = Date.now();
-        await scanAndRecord(loadConfig().storageRoot);
-        for (const disk of await refreshLiveness()) log(`the daemon of ${disk} is gone: recorded as stopped`);
+        await rescan(log);
       }
     } catch (err) {
       log(`error: ${err instanceof Error ? err.message : String(err)}`);
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
+}
+
+/**
+ * The periodic rescan, then the liveness check. A scan that fails as a whole (the storage root unreadable)
+ * must not skip the check: a running disk whose daemon died would stay "running" for as long as it fails.
+ */
+async function rescan(log: WorkerLog): Promise<void> {
+  try {
+    const { unrecorded } = await scanAndRecord(loadConfig().storageRoot);
+    for (const u of unrecorded) log(`disk ${u.disk} could not be recorded (shown on the disk): ${u.message}`);
+  } catch (err) {
+    log(`scan failed: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  for (const disk of await refreshLiveness()) log(`the daemon of ${disk} is gone: recorded as stopped`);
 }
 
 /** A job `runWorkerOnce` ran, as it ended; `resumed` when a dead process had left it running. */
