@@ -113,7 +113,9 @@ export async function startDaemonForDisk(options: StartDiskDaemonOptions): Promi
   await Promise.all(
     [paths.pidFile, paths.qmpSocket, paths.controlSocket, paths.nbdSocket].map((f) => chmod(f, OWNER_ONLY_FILE).catch(() => undefined)),
   );
-  await writeFile(paths.stateFile, `${JSON.stringify(daemon, null, 2)}\n`, { mode: OWNER_ONLY_FILE });
+  // A new file, never written through a link left at its name: no daemon serves this folder, so the old record is stale.
+  await rm(paths.stateFile, { force: true });
+  await writeFile(paths.stateFile, `${JSON.stringify(daemon, null, 2)}\n`, { mode: OWNER_ONLY_FILE, flag: "wx" });
   return daemon;
 }
 
