@@ -8,7 +8,10 @@ import { formatBytes } from "@/components/format/bytes";
 
 type Plan = Extract<Awaited<ReturnType<typeof planDeleteBackupAction>>, { ok: true }>["data"];
 
-/** Delete with the engine's rules: what goes along, or a readable refusal naming what depends on what. */
+/**
+ * Delete with the engine's rules: what goes along (everything stacked on the backup; the whole chain for a full),
+ * or a readable refusal naming what depends on what and the way on (a newer full backup first).
+ */
 export function DeleteBackupDialog({ backup, onClose, onDeleted }: { backup: BackupView; onClose(): void; onDeleted(): void }) {
   const [plan, setPlan] = useState<Plan | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -53,6 +56,11 @@ export function DeleteBackupDialog({ backup, onClose, onDeleted }: { backup: Bac
       {plan?.allowed ? (
         <div className="mt-2">
           <p>{plan.summary}</p>
+          {plan.along.length ? (
+            <p className="mt-1 text-xs" data-testid="delete-along">
+              Stacked on it, so deleted with it: <span className="font-mono">{plan.along.join(", ")}</span>
+            </p>
+          ) : null}
           <p className="mt-1 text-xs">
             {plan.backups.length} backup{plan.backups.length === 1 ? "" : "s"}, {formatBytes(plan.bytes)}. This cannot be undone.
           </p>

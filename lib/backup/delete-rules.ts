@@ -4,11 +4,13 @@ import type { BackupRecord, ChainManifest } from "./types";
  * What may be deleted from a disk's backups. Pure: the caller passes the disk's chains (from the manifests).
  *
  * 1. Every backup of a chain depends on the one before it (its qcow2 backing file), so a backup goes only with
- *    everything stacked on it; the full goes only with the whole chain.
+ *    everything stacked on it: deleting one takes the backups above it along (the plan names them in `along`),
+ *    and deleting the full takes the whole chain.
  * 2. Nothing of a chain may go until a newer full backup exists (a newer chain whose full verified): until then
  *    the chain is what the disk's next incremental builds on, and the disk's newest restore points.
- * A refusal says why and names what depends on what. Retention (keep the newest N chains) deletes whole chains
- * only, never one of the N newest usable ones, and previews exactly what it would delete.
+ * A refusal says why, names what depends on what, and says how to get there (a full backup first). Retention
+ * (keep the newest N chains) deletes whole chains only, never one of the N newest usable ones, and previews
+ * exactly what it would delete.
  */
 
 export type DeleteRequest = { chainId: string } | { backupIds: string[] };
@@ -32,6 +34,8 @@ export type DeletePlan =
       chains: string[];
       /** Every backup removed, chains' included, newest first within a chain. */
       backups: DeletedBackup[];
+      /** Backups not asked for that go because they are stacked on one that was, oldest first. */
+      along: string[];
       bytes: number;
       summary: string;
     }
@@ -74,43 +78,39 @@ export function planDeletion(chains: readonly ChainManifest[], request: DeleteRe
     }
   }
 
-  const plan: Extract<DeletePlan, { allowed: true }> = { allowed: true, chains: [], backups: [], bytes: 0, summary: "" };
+  const plan: Extract<DeletePlan, { allowed: true }> = { allowed: true, chains: [], backups: [], along: [], bytes: 0, summary: "" };
   for (const [chain, ids] of wanted) {
-    const whole = chain.backups.every((b) => ids.has(b.id));
-    if (!whole) {
-      // Rule 1: the lowest backup asked for takes everything above it along; anything left out is named.
-      const first = chain.backups.findIndex((b) => ids.has(b.id));
-      const left = chain.backups.slice(first + 1).filter((b) => !ids.has(b.id));
-      if (left.length) {
-        const dependents = chain.backups
-          .slice(first + 1)
-          .map((b) => ({ backup: b.id, dependsOn: b.parentId ?? "" }));
-        return refuse(
-          `${left.map((b) => b.id).join(", ")} ${left.length === 1 ? "depends" : "depend"} on ${chain.backups[first]!.id} ` +
-            `(each incremental is stacked on the backup before it): delete ${left.length === 1 ? "it" : "them"} too, or the whole chain`,
-          dependents,
-        );
-      }
-    }
+    // Rule 1: the lowest backup asked for takes everything above it along.
+    const first = chain.backups.findIndex((b) => ids.has(b.id));
+    const gone = first < 0 ? [] : chain.backups.slice(first);
+    const along = gone.filter((b) => !ids.has(b.id)).map((b) => b.id);
     // Rule 2: an empty chain (a full that never completed) is no one's base.
     const newer = chain.backups.length ? newerFull(chains, chain) : undefined;
     if (chain.backups.length && !newer) {
       const tip = chain.backups.at(-1)!;
+      const asked = "chainId" in request ? chain.backups[0]! : chain.backups[first]!;
+      const stacked = chain.backups.slice(chain.backups.indexOf(asked) + 1).map((b) => b.id);
       return refuse(
         `chain ${chain.chainId} has no newer full backup: the disk's next incremental builds on ${tip.id} and these are ` +
-          `its newest restore points; take a full backup first`,
+          `its newest restore points. Take a full backup first (canopy backup ${chain.disk} --full, or Full backup); once it ` +
+          `has verified, this delete takes ${asked.id}` +
+          (stacked.length ? ` with what is stacked on it (${stacked.join(", ")} ${stacked.length === 1 ? "depends" : "depend"} on it)` : "") +
+          (stacked.length === chain.backups.length - 1 ? `: the whole chain` : ""),
         [{ backup: "(the next incremental)", dependsOn: tip.id }],
       );
     }
-    const gone = chain.backups.filter((b) => ids.has(b.id));
-    if (whole) plan.chains.push(chain.chainId);
+    if (gone.length === chain.backups.length) plan.chains.push(chain.chainId);
     plan.backups.push(...deleted(chain, gone));
+    plan.along.push(...along);
   }
   plan.bytes = plan.backups.reduce((sum, b) => sum + b.fileSize, 0);
   plan.summary =
     plan.chains.length && plan.chains.length === wanted.size
       ? `delete chain${plan.chains.length > 1 ? "s" : ""} ${plan.chains.join(", ")} (${plan.backups.length} backups, ${plan.bytes} bytes)`
       : `delete ${plan.backups.map((b) => b.id).join(", ")} (${plan.bytes} bytes)`;
+  if (plan.along.length) {
+    plan.summary += `; ${plan.along.join(", ")} ${plan.along.length === 1 ? "goes" : "go"} along, stacked on what was named`;
+  }
   return plan;
 }
 
@@ -141,7 +141,7 @@ export function planRetention(chains: readonly ChainManifest[], policy: { keepCh
   const keep = newestFirst.slice(0, cut).map((c) => c.chainId);
   const doomed = newestFirst.slice(cut).reverse();
   if (doomed.length === 0) {
-    return { keep, delete: [], plan: { allowed: true, chains: [], backups: [], bytes: 0, summary: "nothing to delete" } };
+    return { keep, delete: [], plan: { allowed: true, chains: [], backups: [], along: [], bytes: 0, summary: "nothing to delete" } };
   }
   const plans = doomed.map((c) => planDeletion(chains, { chainId: c.chainId }));
   const refused = plans.find((p) => !p.allowed);
@@ -156,6 +156,7 @@ export function planRetention(chains: readonly ChainManifest[], policy: { keepCh
       allowed: true,
       chains: chainIds,
       backups: allowed.flatMap((p) => p.backups),
+      along: [],
       bytes,
       summary: `delete chain${chainIds.length > 1 ? "s" : ""} ${chainIds.join(", ")} (${bytes} bytes), keep the newest ${keepChains}`,
     },

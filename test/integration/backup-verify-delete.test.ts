@@ -80,10 +80,9 @@ describe("deletion", () => {
     const before = await fingerprintTree(disk.repo);
 
     const refusals: Array<[Parameters<typeof deleteBackups>[0]["request"], RegExp]> = [
-      [{ backupIds: [c1[1]!.backup.id] }, /depends on/],
-      [{ backupIds: [c1[0]!.backup.id] }, /depend on/],
       [{ chainId: c2[0]!.chain.chainId }, /no newer full/],
       [{ backupIds: [c2[1]!.backup.id] }, /no newer full/],
+      [{ backupIds: [c2[0]!.backup.id] }, new RegExp(`--full.*${c2[1]!.backup.id} depends on it.*the whole chain`)],
     ];
     for (const [request, why] of refusals) {
       const err = await deleteBackups({ repoRoot: disk.repo, disk: disk.disk, request }).catch((e: unknown) => e);
@@ -95,9 +94,14 @@ describe("deletion", () => {
     const refused = (await deleteBackups({
       repoRoot: disk.repo,
       disk: disk.disk,
-      request: { backupIds: [c1[1]!.backup.id] },
+      request: { backupIds: [c2[0]!.backup.id] },
     }).catch((e: CanopyError) => e)) as CanopyError;
-    expect(refused.details).toEqual({ dependents: [{ backup: c1[2]!.backup.id, dependsOn: c1[1]!.backup.id }] });
+    expect(refused.details).toEqual({ dependents: [{ backup: "(the next incremental)", dependsOn: c2[1]!.backup.id }] });
+
+    // With a newer verified full, the older chain's full goes with everything stacked on it (a dry run here).
+    const wholeOld = await deleteBackups({ repoRoot: disk.repo, disk: disk.disk, request: { backupIds: [c1[0]!.backup.id] }, dryRun: true });
+    expect(wholeOld).toMatchObject({ chains: [c1[0]!.chain.chainId], along: [c1[1]!.backup.id, c1[2]!.backup.id] });
+    expect(await fingerprintTree(disk.repo)).toEqual(before);
 
     // The tip of the older chain may go: the manifest and the file, nothing else.
     const tip = await deleteBackups({ repoRoot: disk.repo, disk: disk.disk, request: { backupIds: [c1[2]!.backup.id] } });

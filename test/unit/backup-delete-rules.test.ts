@@ -20,18 +20,31 @@ describe("planDeletion", () => {
     }
   });
 
-  it("refuses a backup without what is stacked on it, naming what depends on what", () => {
-    const plan = planDeletion([old, newer], { backupIds: [id(old, 1)] });
-    expect(plan).toEqual({
-      allowed: false,
-      reason: expect.stringMatching(/depend on .*-0001/),
-      dependents: [
-        { backup: id(old, 2), dependsOn: id(old, 1) },
-        { backup: id(old, 3), dependsOn: id(old, 2) },
-      ],
+  it("takes what is stacked on a backup along, and the whole chain with its full, once a newer full is verified", () => {
+    expect(planDeletion([old, newer], { backupIds: [id(old, 1)] })).toMatchObject({
+      allowed: true,
+      chains: [],
+      backups: [{ id: id(old, 3) }, { id: id(old, 2) }, { id: id(old, 1) }],
+      along: [id(old, 2), id(old, 3)],
+      summary: expect.stringContaining(`${id(old, 2)}, ${id(old, 3)} go along`),
     });
-    // The full alone: everything depends on it.
-    expect(planDeletion([old, newer], { backupIds: [id(old, 0)] }).allowed).toBe(false);
+    // The full alone: the whole chain goes.
+    expect(planDeletion([old, newer], { backupIds: [id(old, 0)] })).toMatchObject({
+      allowed: true,
+      chains: [old.chainId],
+      along: [id(old, 1), id(old, 2), id(old, 3)],
+      bytes: 1000 + 1001 + 1002 + 1003,
+    });
+  });
+
+  it("a refusal for want of a newer full names what is stacked on the backup and offers the way", () => {
+    const plan = planDeletion([old], { backupIds: [id(old, 1)] });
+    expect(plan.allowed).toBe(false);
+    if (plan.allowed) return;
+    expect(plan.reason).toContain(`canopy backup ${old.disk} --full`);
+    expect(plan.reason).toContain(`${id(old, 2)}, ${id(old, 3)} depend on it`);
+    const full = planDeletion([old], { backupIds: [id(old, 0)] });
+    expect(!full.allowed && full.reason).toMatch(/the whole chain$/);
   });
 
   it("allows the tip of an older chain, a tail, or a whole chain once a newer full is verified", () => {
