@@ -3,6 +3,8 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { createStagingFile } from "@/lib/backup/replicate";
 import { createExclusive, resolveDiskFolder } from "@/lib/inventory/paths";
+import { executeStep } from "@/lib/ops/execute";
+import type { StepContext } from "@/lib/ops/step-context";
 import { scanStorageRoot } from "@/lib/inventory/scan";
 import { run } from "@/lib/proc/run";
 import { fingerprintFile } from "../support/files";
@@ -70,6 +72,35 @@ describe("createExclusive", () => {
     const info = JSON.parse((await run("qemu-img", ["info", "--output=json", fresh], TOOL)).stdout);
     expect(info).toMatchObject({ format: "qcow2", "virtual-size": 1024 * 1024 });
     expect((await stat(fresh)).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe("a snapshot's overlay (the executor's create-overlay)", () => {
+  it("is made through the exclusive create and reads its backing's data; a link at its name is refused", async () => {
+    const { root, decoy } = await setUp();
+    const base = path.join(root, "vm/base.qcow2");
+    await run("qemu-img", ["create", "-q", "-f", "qcow2", base, "4M"], TOOL);
+    await run("qemu-io", ["-f", "qcow2", "-c", "write -P 0x3c 1M 1M", base], TOOL);
+    const noRecords = async () => undefined;
+    const ctx: StepContext = {
+      root,
+      disk: "vm",
+      files: new Map([["base", base]]),
+      effects: { setActive: noRecords, setProtected: noRecords, setDescription: noRecords },
+    };
+    await executeStep({ kind: "create-overlay", layer: "top", backing: "base" }, ctx);
+    const top = path.join(root, "vm/top.qcow2");
+    const info = JSON.parse((await run("qemu-img", ["info", "--output=json", top], TOOL)).stdout);
+    expect(info).toMatchObject({ format: "qcow2", "backing-filename": "base.qcow2", "backing-filename-format": "qcow2" });
+    const read = await run("qemu-io", ["-r", "-f", "qcow2", "-c", "read -P 0x3c 1M 1M", top], TOOL);
+    expect(read.stdout).not.toMatch(/Pattern verification failed/);
+
+    const before = await fingerprintFile(decoy);
+    await symlink(decoy, path.join(root, "vm/shadow.qcow2"));
+    await expect(executeStep({ kind: "create-overlay", layer: "shadow", backing: "base" }, ctx)).rejects.toThrow(
+      `already exists as a symbolic link to "${decoy}"`,
+    );
+    expect(await fingerprintFile(decoy)).toBe(before);
   });
 });
 
