@@ -18,6 +18,13 @@ function requireNewName(state: DiskState, name: string): void {
   if (state.layers.some((l) => l.name === name)) {
     throw new CanopyError("invalid-input", `disk "${state.name}" already has a layer named "${name}"`);
   }
+  const link = linksByName(state).get(name);
+  if (link) throw new CanopyError("refused", `the name "${name}" is taken: ${link}`);
+}
+
+/** Names taken by a symbolic link in the disk's folder (reported by the scan; never followed, never replaced). */
+function linksByName(state: DiskState): Map<string, string> {
+  return new Map(state.problems.filter((p) => p.code === "symlink" && p.layer).map((p) => [p.layer!, p.message]));
 }
 
 /**
@@ -46,7 +53,7 @@ export function planSnapshot(state: DiskState, name: string, description: string
 
 /** The first free `S-2`, `S-3`, ... name for a new branch on S. */
 export function branchName(state: DiskState, snapshot: string): string {
-  const taken = new Set(state.layers.map((l) => l.name));
+  const taken = new Set([...state.layers.map((l) => l.name), ...linksByName(state).keys()]);
   const stem = snapshot.replace(/-\d+$/, "");
   for (let k = 2; ; k++) if (!taken.has(`${stem}-${k}`)) return `${stem}-${k}`;
 }

@@ -85,7 +85,7 @@ describe("symbolic links in the storage root", () => {
   });
 
   it("a snapshot named like a link to an outside qcow2 is refused and the outside image keeps its data", async () => {
-    refused(await c.cli("snapshot", "vm-1", "--name", "evil"), /evil\.qcow2 already exists as a symbolic link/);
+    refused(await c.cli("snapshot", "vm-1", "--name", "evil"), /the name "evil" is taken: vm-1\/evil\.qcow2 is a symbolic link/);
     await nothingWrittenOutside();
     const read = await run("qemu-io", ["-r", "-f", "qcow2", "-c", "read -P 0x5a 0 1M", victim], TOOL);
     expect(read.stdout).not.toMatch(/Pattern verification failed/);
@@ -94,12 +94,12 @@ describe("symbolic links in the storage root", () => {
   });
 
   it("a snapshot named like a dangling link creates nothing where the link points", async () => {
-    refused(await c.cli("snapshot", "vm-1", "--name", "ghost"), /ghost\.qcow2 already exists as a symbolic link/);
+    refused(await c.cli("snapshot", "vm-1", "--name", "ghost"), /the name "ghost" is taken: vm-1\/ghost\.qcow2 is a symbolic link/);
     await nothingWrittenOutside();
   });
 
   it("a snapshot named like a link into /etc (a decoy) leaves the target's bytes as they were", async () => {
-    refused(await c.cli("snapshot", "vm-2", "--name", "shadow"), /shadow\.qcow2 already exists as a symbolic link/);
+    refused(await c.cli("snapshot", "vm-2", "--name", "shadow"), /the name "shadow" is taken: vm-2\/shadow\.qcow2 is a symbolic link/);
     await nothingWrittenOutside();
   });
 
@@ -110,7 +110,11 @@ describe("symbolic links in the storage root", () => {
     const started = await c.cli("start", "vm-2", "--json");
     expect(started.code, started.stdout + started.stderr).toBe(0);
     try {
-      refused(await c.cli("snapshot", "vm-2", "--name", "shadow"), /shadow\.qcow2 already exists as a symbolic link/);
+      refused(await c.cli("snapshot", "vm-2", "--name", "shadow"), /the name "shadow" is taken: vm-2\/shadow\.qcow2 is a symbolic link/);
+      // A live snapshot under a free name still works: its overlay goes through the same exclusive create.
+      const live = await c.cli("snapshot", "vm-2", "--name", "S1", "--json");
+      expect(live.code, live.stdout + live.stderr).toBe(0);
+      expect((await lstat(path.join(c.root, "vm-2/S1.qcow2"))).isFile()).toBe(true);
     } finally {
       expect((await c.cli("stop", "vm-2")).code).toBe(0);
     }
