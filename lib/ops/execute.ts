@@ -23,10 +23,24 @@ import { chainDown, prepareStep } from "./prepare-step";
 
 const LOCK_RETRY_MS = 60_000;
 
-export async function executeStep(step: PlanStep, ctx: StepContext): Promise<string[]> {
+export async function executeStep(step: PlanStep, ctx: StepContext, notes: string[] = []): Promise<string[]> {
+  const prepared = await prepareStep(step, ctx);
+  notes.push(...prepared.notes);
+  try {
+    await runPrepared(step, prepared.run, ctx);
+  } catch (err) {
+    // Stopped inside (cancelled, or failed): settled as a kill would be. Only a step that passed its checks gets
+    // here; one they refused was not started and its files are not touched.
+    notes.push(...(await settleStoppedStep(step, ctx).catch(() => [])));
+    throw err;
+  }
+  return notes;
+}
+
+/** The step itself, once prepareStep has said whether its main action still has to `run`. */
+async function runPrepared(step: PlanStep, run: boolean, ctx: StepContext): Promise<void> {
   const file = (name: string) => layerFile(ctx, name);
   const data = { signal: ctx.signal, onProgress: ctx.onProgress };
-  const { run, notes } = await prepareStep(step, ctx);
   switch (step.kind) {
     case "create-overlay":
       if (run) {
@@ -43,7 +57,7 @@ export async function executeStep(step: PlanStep, ctx: StepContext): Promise<str
         }
       }
       if (step.handOverBitmaps) await handOverBitmapsOffline(file(step.backing), file(step.layer), { signal: ctx.signal });
-      return notes;
+      return;
     case "commit": {
       // The merged layers' dirty bitmaps go into the base first, or the next incremental backup would miss
       // the writes they tracked.
@@ -51,7 +65,7 @@ export async function executeStep(step: PlanStep, ctx: StepContext): Promise<str
       const baseBecomesActive = !(await isBackingOfAny(ctx, file(step.top)));
       await mergeBitmapsBeforeCommit({ base: file(step.base), merged: [...merged].reverse(), baseBecomesActive, signal: ctx.signal });
       await retryWhileLocked(() => img.commit(file(step.top), file(step.base), data));
-      return notes;
+      return;
     }
     case "repoint":
       if (run) {
@@ -59,7 +73,7 @@ export async function executeStep(step: PlanStep, ctx: StepContext): Promise<str
           img.rebase(file(step.layer), step.backing ? backingName(ctx, step.layer, step.backing) : null, { pull: false }),
         );
       }
-      return notes;
+      return;
     case "pull": {
       const top = file(step.layer);
       const pulled = (await chainDown(top, step.backing ? file(step.backing) : null)).files.slice(1);
@@ -67,23 +81,23 @@ export async function executeStep(step: PlanStep, ctx: StepContext): Promise<str
       await retryWhileLocked(() =>
         img.rebase(top, step.backing ? backingName(ctx, step.layer, step.backing) : null, { pull: true, ...data }),
       );
-      return notes;
+      return;
     }
     case "delete-file":
       await assertNothingDependsOn(ctx.root, file(step.layer));
       await unlink(file(step.layer)).catch((e: NodeJS.ErrnoException) => {
         if (e.code !== "ENOENT") throw e;
       });
-      return notes;
+      return;
     case "set-active":
       await ctx.effects.setActive(step.layer);
-      return notes;
+      return;
     case "set-protected":
       await ctx.effects.setProtected(step.layer, step.value);
-      return notes;
+      return;
     case "set-description":
       await ctx.effects.setDescription(step.layer, step.description);
-      return notes;
+      return;
   }
 }
 

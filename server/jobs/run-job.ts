@@ -105,13 +105,11 @@ export async function runJob(jobId: string): Promise<JobOutcome> {
         break;
       }
       try {
-        if (!liveCtx) notes.push(...(await executeStep(step, ctx)));
+        if (!liveCtx) await executeStep(step, ctx, notes);
         else if (interrupted) notes.push(...((await recoverLiveJob(plan, states, liveCtx)).result?.notes ?? []));
         else notes.push(...(await executeLiveStep(step, liveCtx)).notes);
       } catch (err) {
         await db.jobStep.update({ where: { id: row.id }, data: { state: "failed", endedAt: new Date() } });
-        // A commit or pull stopped inside its copy (cancelled, or failed) is settled like a killed one.
-        if (!liveCtx) notes.push(...(await settleStoppedStep(step, ctx).catch(() => [])));
         throw err;
       }
       done += stepBytes(step);

@@ -66,9 +66,12 @@ describe("a step whose files are not as planned stops before writing", () => {
   it("a fresh pull whose header already names the new backing (not resumed: nobody knows where the data went)", async () => {
     const { ctx, file } = await seeded(false);
     await img.rebase(file("1C"), "VM1.qcow2", { pull: false });
+    const bytes = await readFile(file("1C"));
     await expect(executeStep({ kind: "pull", layer: "1C", from: "1B", backing: "VM1", bytes: 0 }, ctx)).rejects.toThrow(
       /1C is backed by VM1, not 1B/,
     );
+    // Refused by its checks, the step never started: it is not settled either (no pointing back at 1B).
+    expect((await readFile(file("1C"))).equals(bytes)).toBe(true);
   });
 
   it("a commit whose chain no longer reaches its base", async () => {
