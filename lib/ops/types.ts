@@ -82,3 +82,9 @@ export interface DiskState {
 
 /** Bytes of guest data one layer itself holds; injected so planners stay free of processes. */
 export type MeasureLayer = (layer: string) => Promise<number>;
+
+/**
+ * Bytes of guest data a layer reads through its backing chain (held below it, not in it): what pulling the
+ * chain into it copies. One measurement for the whole chain, however deep.
+ */
+export type MeasureReadThrough = (layer: string) => Promise<number>;

@@ -96,6 +96,15 @@ export async function layerDataBytes(path: string, opts: Opts & { shareLocks?: b
   return extents.filter((e) => e.data && e.depth === 0).reduce((sum, e) => sum + e.length, 0);
 }
 
+/**
+ * Bytes of guest data an image reads from its backing chain: one `qemu-img map` of the whole chain, whose
+ * extents name the depth they come from (0 is the image itself).
+ */
+export async function backingDataBytes(path: string, opts: Opts & { shareLocks?: boolean } = {}): Promise<number> {
+  const extents = await map(path, opts);
+  return extents.filter((e) => e.data && e.depth > 0).reduce((sum, e) => sum + e.length, 0);
+}
+
 /** True when the guest-visible contents are the same. qemu-img compare exits 1 for "differs". */
 export async function compare(a: string, b: string, opts: Opts & { shareLocks?: boolean } = {}): Promise<boolean> {
   const args = ["compare", "-q", ...(opts.shareLocks ? ["-U"] : []), a, b];

@@ -6,7 +6,7 @@ import { planMergeDown } from "@/lib/ops/plan-merge-down";
 import { planMergeUp } from "@/lib/ops/plan-merge-up";
 import { planDelete } from "@/lib/ops/plan-delete";
 import { planFlatten, planProtect, planRevert, planSnapshot } from "@/lib/ops/plan-simple";
-import type { DiskState, MeasureLayer, Plan } from "@/lib/ops/types";
+import type { DiskState, MeasureLayer, MeasureReadThrough, Plan } from "@/lib/ops/types";
 import { CanopyError } from "@/lib/errors";
 import { MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH } from "@/lib/inventory/names";
 import { loadConfig } from "../config";
@@ -40,10 +40,19 @@ export type OperationRequest = z.input<typeof operationSchema>;
  * active layer is held by QEMU, and a measurement for a plan may be a moment old anyway.
  */
 export function measureWith(state: DiskState, root = loadConfig().storageRoot): MeasureLayer {
+  return measureFiles(state, root, (file) => img.layerDataBytes(file, { shareLocks: true }));
+}
+
+/** Guest data a layer reads through its backing chain, from one qemu-img map of the chain (shared locks too). */
+export function readThroughWith(state: DiskState, root = loadConfig().storageRoot): MeasureReadThrough {
+  return measureFiles(state, root, (file) => img.backingDataBytes(file, { shareLocks: true }));
+}
+
+function measureFiles(state: DiskState, root: string, measure: (file: string) => Promise<number>): (layer: string) => Promise<number> {
   const files = new Map(state.layers.map((l) => [l.name, path.join(root, l.file)]));
   return async (layer) => {
     const file = files.get(layer);
-    return file ? img.layerDataBytes(file, { shareLocks: true }) : 0;
+    return file ? measure(file) : 0;
   };
 }
 
@@ -62,7 +71,7 @@ export async function planOperation(state: DiskState, request: OperationRequest)
     case "delete":
       return planDelete(state, r.layer, measure);
     case "flatten":
-      return planFlatten(state, measure);
+      return planFlatten(state, readThroughWith(state));
     case "protect":
     case "unprotect":
       return planProtect(state, r.layer, r.operation === "protect");

@@ -133,7 +133,7 @@ describe("live merge up", () => {
 
   it("flattens the running D2: everything pulled in, no backing left, D0 and D1 as they were", async () => {
     const live = await startLiveDisk({ disk: "vm-2" });
-    const plan = await planFlatten(await live.state(), live.measure);
+    const plan = await planFlatten(await live.state(), live.readThrough);
     const { results, writes } = await runWhileWriting(live, plan);
     expect(results.map((r) => r.mode)).toEqual(["live"]);
     expect(await readQcow2Header(file(live, "vm-2", "D2"))).toMatchObject({ backingFile: null, backingFormat: null });

@@ -37,6 +37,8 @@ export interface LiveDisk {
   ctx(extra?: Partial<LiveStepContext>): Promise<LiveStepContext>;
   state(): Promise<DiskState>;
   measure(layer: string): Promise<number>;
+  /** What a layer reads through its backing chain, as flatten's planner asks. */
+  readThrough(layer: string): Promise<number>;
   runPlan(plan: Plan, extra?: Partial<LiveStepContext>): Promise<LiveStepResult[]>;
   /** Stops the writer, then the daemon (quit): after this the files can be read without -U. */
   stopAll(): Promise<void>;
@@ -124,6 +126,10 @@ export async function startLiveDisk(
     measure: async (layer) => {
       const file = (await files()).get(layer);
       return file ? img.layerDataBytes(file, { shareLocks: true }) : 0;
+    },
+    readThrough: async (layer) => {
+      const file = (await files()).get(layer);
+      return file ? img.backingDataBytes(file, { shareLocks: true }) : 0;
     },
     runPlan: async (plan, extra) => {
       const results: LiveStepResult[] = [];

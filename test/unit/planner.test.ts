@@ -140,8 +140,11 @@ describe("snapshot, revert, flatten", () => {
     expect(plan.creates).toEqual(["1A-2"]);
     expect(plan.activeAfter).toBe("1A-2");
   });
-  it("flattens the whole chain into the active layer", async () => {
-    const plan = await planFlatten(seed(false), measure);
-    expect(plan.steps).toEqual([{ kind: "pull", layer: "1C", from: "1B", backing: null, bytes: 17 * MiB }]);
+  it("flattens the whole chain into the active layer, measuring what the active layer reads from below once", async () => {
+    const asked: string[] = [];
+    const readThrough = async (name: string) => (asked.push(name), 9 * MiB);
+    const plan = await planFlatten(seed(false), readThrough);
+    expect(plan.steps).toEqual([{ kind: "pull", layer: "1C", from: "1B", backing: null, bytes: 9 * MiB }]);
+    expect(asked).toEqual(["1C"]);
   });
 });
