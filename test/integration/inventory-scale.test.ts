@@ -138,7 +138,7 @@ describe("inventory at any size", () => {
       await waitFor("vm-1 recorded as stopped", async () => {
         const row = await db.getDb().disk.findUnique({ where: { name: "vm-1" } });
         return row?.status === "stopped" && row.runDir === null;
-      });
+      }, 30_000); // within the test's time, so that a failure still stops the worker and puts the root back
     } finally {
       worker.kill();
       await worker.exited;
