@@ -82,7 +82,7 @@ export function planRevert(state: DiskState, snapshot: string, name?: string): P
 /**
  * Flatten pulls the whole chain, template included, into the active layer; the other layers stay. The bytes are
  * what the active layer reads from below, measured once for the chain: a measurement per layer below started a
- * process per layer (10 s at a depth of 1,000) and counted a block overwritten further up more than once.
+ * process per layer (12.7 s at a depth of 250; at 1,000 the processes timed out) and counted a block overwritten further up more than once.
  */
 export async function planFlatten(state: DiskState, readThrough: MeasureReadThrough): Promise<Plan> {
   const active = requireActive(state);
