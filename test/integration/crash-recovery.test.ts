@@ -57,14 +57,14 @@ describe("a worker killed mid-merge is resumed by the next one", () => {
     const c = await killMidStepThenRecover(["merge-down", "big", "--top", "B2", "--base", "B0"], "commit");
     expect(await parentsOf(c.root, "big")).toEqual({ B0: null, B3: "B0" });
     await expectLayerContent(c.root, "big", { B3: before.B3!, B0: before.B2! }, { exactly: true });
-  });
+  }, 180_000);
 
   it("merge up (pull) of B1..B2 into B3", async () => {
     const before = seedContent(BIG, SIZE);
     const c = await killMidStepThenRecover(["merge-up", "big", "--top", "B3", "--base", "B0"], "pull");
     expect(await parentsOf(c.root, "big")).toEqual({ B0: null, B3: "B0" });
     await expectLayerContent(c.root, "big", { B3: before.B3!, B0: before.B0! }, { exactly: true });
-  });
+  }, 180_000);
 });
 
 describe("a cancelled merge leaves every snapshot readable", () => {
@@ -103,5 +103,5 @@ describe("a cancelled merge leaves every snapshot readable", () => {
     const again = await c.cli("merge-down", "big", "--top", "B2", "--base", "B0");
     expect(again.code, again.stdout + again.stderr).toBe(0);
     await expectLayerContent(c.root, "big", { B3: before.B3!, B0: before.B2! }, { exactly: true });
-  });
+  }, 180_000);
 });
