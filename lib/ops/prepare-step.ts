@@ -32,16 +32,24 @@ export interface Preparation {
 }
 
 export async function prepareStep(step: PlanStep, ctx: StepContext): Promise<Preparation> {
+  try {
+    return await checkAndRepair(step, ctx);
+  } catch (err) {
+    // A layer the step reads through is gone: say which, in the words of the other refusals.
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === "ENOENT" && e.path) throw changed(ctx, `${path.relative(ctx.root, e.path)} is missing`);
+    throw err;
+  }
+}
+
+async function checkAndRepair(step: PlanStep, ctx: StepContext): Promise<Preparation> {
   const file = (name: string) => layerFile(ctx, name);
   const notes: string[] = [];
   switch (step.kind) {
     case "create-overlay":
       return prepareOverlay(step.layer, file(step.backing), ctx);
     case "commit": {
-      const chain = await chainDown(file(step.top), file(step.base));
-      if (!chain.reachedBase) {
-        throw changed(ctx, `${step.top}'s backing chain no longer leads down to ${step.base}`);
-      }
+      await requireChain(ctx, step.top, step.base);
       if (ctx.resumed) notes.push(...(await repairLeaks(file(step.base), step.base, ctx)));
       return { run: true, notes };
     }
@@ -59,6 +67,7 @@ export async function prepareStep(step: PlanStep, ctx: StepContext): Promise<Pre
       // Plans stored before `from` existed: only a fresh step can be checked against the chain.
       const from = step.from ? file(step.from) : undefined;
       if (from === undefined ? !ctx.resumed : now === from) {
+        await requireChain(ctx, step.layer, step.backing);
         if (ctx.resumed) notes.push(...(await repairLeaks(top, step.layer, ctx)));
         return { run: true, notes };
       }
@@ -82,7 +91,13 @@ export async function prepareStep(step: PlanStep, ctx: StepContext): Promise<Pre
  * Frees the clusters a killed writer left allocated but unreferenced. Refuses to go on over corruption, which a
  * kill alone does not cause: an admin must look at that image first.
  */
-export async function repairLeaks(file: string, layer: string, ctx: Pick<StepContext, "signal">): Promise<string[]> {
+/** The same for the image a commit or pull writes (its base, or its layer); nothing for other steps. */
+export async function repairLeaksOf(step: PlanStep, ctx: StepContext, when?: string): Promise<string[]> {
+  const target = step.kind === "commit" ? step.base : step.kind === "pull" ? step.layer : null;
+  return target ? repairLeaks(layerFile(ctx, target), target, ctx, when) : [];
+}
+
+export async function repairLeaks(file: string, layer: string, ctx: Pick<StepContext, "signal">, when = "left by the interrupted step"): Promise<string[]> {
   const res = await img.check(file, { repair: "leaks", signal: ctx.signal });
   if (res.corruptions > 0) {
     throw new CanopyError(
@@ -90,7 +105,7 @@ export async function repairLeaks(file: string, layer: string, ctx: Pick<StepCon
       `${layer} has ${res.corruptions} corrupt ${res.corruptions === 1 ? "entry" : "entries"} after an interrupted step; nothing more was changed. Inspect it with qemu-img check before going on`,
     );
   }
-  return res.leaksFixed > 0 ? [`freed ${res.leaksFixed} leaked clusters in ${layer} left by the interrupted step`] : [];
+  return res.leaksFixed > 0 ? [`freed ${res.leaksFixed} leaked clusters in ${layer} ${when}`] : [];
 }
 
 async function prepareOverlay(layer: string, backing: string, ctx: StepContext): Promise<Preparation> {
@@ -113,6 +128,12 @@ async function prepareOverlay(layer: string, backing: string, ctx: StepContext):
     return { run: false, notes: [`${layer} had been created in full before the interruption`] };
   }
   throw changed(ctx, `${layer} exists and is not the empty overlay this step makes`);
+}
+
+/** `top`'s backing chain, as the headers on disk say, must still lead down to `base` (null: to its end). */
+async function requireChain(ctx: StepContext, top: string, base: string | null): Promise<void> {
+  const chain = await chainDown(layerFile(ctx, top), base === null ? null : layerFile(ctx, base));
+  if (!chain.reachedBase) throw changed(ctx, `${top}'s backing chain no longer leads down to ${base}`);
 }
 
 /** The files from `top` down its backing chain until `base`, as the headers on disk say right now. */
