@@ -75,7 +75,7 @@ async function checkAndRepair(step: PlanStep, ctx: StepContext): Promise<Prepara
       if (ctx.resumed && from && now === target && (await isFile(from))) {
         await img.rebase(top, backingName(ctx, step.layer, step.from), { pull: false, signal: ctx.signal });
         notes.push(
-          `${step.layer} was pointed back at ${step.from} (the interrupted pull had already written its new backing name); the pull was run again from the start`,
+          `${step.layer} was pointed back at ${step.from}, its backing before the pull (the stopped pull had already written its new backing name)`,
         );
         notes.push(...(await repairLeaks(top, step.layer, ctx)));
         return { run: true, notes };
@@ -87,16 +87,16 @@ async function checkAndRepair(step: PlanStep, ctx: StepContext): Promise<Prepara
   }
 }
 
-/**
- * Frees the clusters a killed writer left allocated but unreferenced. Refuses to go on over corruption, which a
- * kill alone does not cause: an admin must look at that image first.
- */
-/** The same for the image a commit or pull writes (its base, or its layer); nothing for other steps. */
+/** Frees leaked clusters in the image a commit or pull writes (its base, or its layer); nothing for other steps. */
 export async function repairLeaksOf(step: PlanStep, ctx: StepContext, when?: string): Promise<string[]> {
   const target = step.kind === "commit" ? step.base : step.kind === "pull" ? step.layer : null;
   return target ? repairLeaks(layerFile(ctx, target), target, ctx, when) : [];
 }
 
+/**
+ * Frees the clusters a killed writer left allocated but unreferenced. Refuses to go on over corruption, which a
+ * kill alone does not cause: an admin must look at that image first.
+ */
 export async function repairLeaks(file: string, layer: string, ctx: Pick<StepContext, "signal">, when = "left by the interrupted step"): Promise<string[]> {
   const res = await img.check(file, { repair: "leaks", signal: ctx.signal });
   if (res.corruptions > 0) {
