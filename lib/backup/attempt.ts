@@ -1,4 +1,5 @@
 import { rm } from "node:fs/promises";
+import { assertRealFolderInside } from "../inventory/paths";
 import { mkdirOwnerOnly } from "../owner-only";
 import type { KindDecision } from "./decide-kind";
 import { updateManifest, writeManifest } from "./manifest";
@@ -54,10 +55,12 @@ export async function openAttempt(
     error: null,
   };
 
+  if (!incremental) await mkdirOwnerOnly(folder);
+  // The chain's files are written into this folder: it must really be where its name says (not a link out).
+  await assertRealFolderInside(repoRoot, folder);
   if (incremental) {
     await updateManifest(folder, (m) => void (m.attempt = attempt));
   } else {
-    await mkdirOwnerOnly(folder);
     await writeManifest(folder, {
       format: "canopy-backup-chain",
       version: 1,

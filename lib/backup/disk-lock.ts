@@ -3,6 +3,7 @@ import { open, readFile, rm } from "node:fs/promises";
 import path from "node:path";
 import { CanopyError } from "../errors";
 import { processAlive } from "../proc/process-alive";
+import { assertRealFolderInside } from "../inventory/paths";
 import { mkdirOwnerOnly, OWNER_ONLY_FILE, tightenToOwner } from "../owner-only";
 import { diskBackupFolder } from "./repository";
 
@@ -37,6 +38,8 @@ export async function withDiskLock<T>(root: string, disk: string, purpose: strin
   // Every backup and restore of a disk starts here: the place to make the repository owner-only, and to
   // tighten a root made before modes were set.
   await mkdirOwnerOnly(folder);
+  // Canopy runs as root: a disk's backup folder planted as a link elsewhere would take every file below it along.
+  await assertRealFolderInside(root, folder);
   await Promise.all([tightenToOwner(root), tightenToOwner(folder)]);
   const file = path.join(folder, ".lock");
   const me: LockOwner = { pid: process.pid, host: hostname(), since: new Date().toISOString(), purpose };

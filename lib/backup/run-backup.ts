@@ -2,6 +2,7 @@ import { readdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import { CanopyError } from "../errors";
 import { assertName } from "../inventory/names";
+import { assertRealFolderInside } from "../inventory/paths";
 import { mkdirOwnerOnly } from "../owner-only";
 import { withDiskLock } from "./disk-lock";
 import type { KindDecision } from "./decide-kind";
@@ -69,6 +70,8 @@ async function backupLocked(input: RunBackupInput): Promise<RunBackupResult> {
   const chainLayers = activeChain(input.layers, input.active);
   await discardUnfinished(repoRoot, disk);
   await mkdirOwnerOnly(input.runDir);
+  // The staging file and the job daemon's sockets go here: the folder itself must not be a link elsewhere.
+  await assertRealFolderInside(path.dirname(input.runDir), input.runDir);
 
   let session: QemuSession | undefined = input.qmp
     ? await attachToRunningQemu(input.qmp, chainLayers, input.nodeNames)

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { lstat, readlink, symlink, unlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { assertRealFolderInside } from "../inventory/paths";
 import { mkdirOwnerOnly, tightenToOwner } from "../owner-only";
 
 /**
@@ -46,6 +47,8 @@ export async function prepareRunPaths(runDir: string): Promise<RunPaths> {
   const dir = path.resolve(runDir);
   // The sockets control the disk's QEMU and the NBD export is the disk itself: owner-only.
   await mkdirOwnerOnly(dir);
+  // The daemon's record and sockets go here: the folder itself must not be a link elsewhere.
+  await assertRealFolderInside(path.dirname(dir), dir);
   await tightenToOwner(dir);
   let socketDir = dir;
   if (!fits(dir)) {

@@ -1,4 +1,4 @@
-import { lstat, mkdir, readlink, symlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readlink, rename, symlink, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { run } from "@/lib/proc/run";
@@ -167,5 +167,42 @@ describe("templates is not a disk", () => {
     expect(await fingerprintTree(path.join(c.root, "templates"))).toEqual(templatesBefore);
     const bitmaps = JSON.parse((await run("qemu-img", ["info", "--output=json", "-U", base], TOOL)).stdout);
     expect(bitmaps["format-specific"]?.data?.bitmaps ?? []).toEqual([]);
+  }, 180_000);
+});
+
+describe("links in the backup root and the run folder", () => {
+  it("a disk's backup folder, a chain folder or a disk's run folder that is a link out is never written through", async () => {
+    const c = await makeCanopyEnv();
+    const outside = path.join(c.dir, "outside");
+    const backupsElsewhere = path.join(outside, "backups-vm-1");
+    const runElsewhere = path.join(outside, "run-vm-1");
+    await mkdir(backupsElsewhere, { recursive: true });
+    await mkdir(runElsewhere, { recursive: true });
+    const backupRoot = c.env.CANOPY_BACKUP_ROOT!;
+    await mkdir(backupRoot, { recursive: true });
+    await symlink(backupsElsewhere, path.join(backupRoot, "vm-1"));
+    refused(await c.cli("backup", "vm-1"), /goes through a symbolic link/);
+    expect(await readdir(backupsElsewhere)).toEqual([]);
+
+    // A chain folder moved out and linked back in: the next backup neither continues it nor writes into it.
+    const first = await c.cli("backup", "vm-2", "--json");
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const chainOf = (backupId: string) => backupId.replace(/-\d{4}$/, "");
+    const chainId = chainOf(first.json.backup.backupId as string);
+    const movedChain = path.join(outside, "chain-vm-2");
+    await rename(path.join(backupRoot, "vm-2", chainId), movedChain);
+    await symlink(movedChain, path.join(backupRoot, "vm-2", chainId));
+    const movedBefore = await fingerprintTree(movedChain);
+    const next = await c.cli("backup", "vm-2", "--json");
+    expect(next.code, next.stdout + next.stderr).toBe(0);
+    expect(next.json.backup.kind).toBe("full");
+    expect(chainOf(next.json.backup.backupId as string)).not.toBe(chainId);
+    expect(await fingerprintTree(movedChain)).toEqual(movedBefore);
+
+    const runRoot = c.env.CANOPY_RUN_DIR!;
+    await mkdir(runRoot, { recursive: true });
+    await symlink(runElsewhere, path.join(runRoot, "vm-1"));
+    refused(await c.cli("start", "vm-1"), /goes through a symbolic link/);
+    expect(await readdir(runElsewhere)).toEqual([]);
   }, 180_000);
 });
