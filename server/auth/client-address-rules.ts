@@ -9,6 +9,9 @@ import { BlockList, isIP } from "node:net";
  */
 export const PEER_ADDRESS_HEADER = "x-canopy-peer-address";
 
+/** The same server's record of the connection's own protocol: "https" on a TLS socket, else "http". */
+export const PEER_PROTOCOL_HEADER = "x-canopy-peer-protocol";
+
 /** Set (to "1") by that web server in its own process, so the header is only believed when it wrote it. */
 export const PEER_ADDRESS_ENV = "CANOPY_PEER_ADDRESS_HEADER";
 
@@ -61,6 +64,25 @@ export function resolveClientAddress(input: { peer: string | null; forwardedFor:
     client = next;
   }
   return client;
+}
+
+/**
+ * Whether the client reached Canopy over https (the session cookie is then Secure): the connection's own
+ * protocol, unless the peer is a trusted proxy; then the nearest proxy's X-Forwarded-Proto (its right-most
+ * entry) says. A client's own X-Forwarded-Proto is never believed: "http" sent through an https proxy that
+ * appends would otherwise take Secure off the cookie. Without a peer (no Canopy web server in front), "http".
+ */
+export function resolveProtocol(input: {
+  peer: string | null;
+  peerProtocol: string | null;
+  forwardedProto: string | null;
+  trusted: BlockList;
+}): "https" | "http" {
+  const peer = input.peer ? plainAddress(input.peer) : "";
+  if (!peer) return "http";
+  const forwarded = (input.forwardedProto ?? "").split(",").map((p) => p.trim().toLowerCase()).filter(Boolean);
+  const said = isTrusted(input.trusted, peer) && forwarded.length ? forwarded[forwarded.length - 1] : input.peerProtocol;
+  return said === "https" ? "https" : "http";
 }
 
 /**

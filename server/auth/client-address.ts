@@ -1,6 +1,13 @@
 import "server-only";
 import { headers } from "next/headers";
-import { PEER_ADDRESS_ENV, PEER_ADDRESS_HEADER, parseTrustedProxies, resolveClientAddress } from "./client-address-rules";
+import {
+  PEER_ADDRESS_ENV,
+  PEER_ADDRESS_HEADER,
+  PEER_PROTOCOL_HEADER,
+  parseTrustedProxies,
+  resolveClientAddress,
+  resolveProtocol,
+} from "./client-address-rules";
 
 let trusted: { value: string | undefined; list: ReturnType<typeof parseTrustedProxies> } | null = null;
 
@@ -14,6 +21,18 @@ export async function clientAddress(): Promise<string> {
   const request = await headers();
   const peer = process.env[PEER_ADDRESS_ENV] === "1" ? request.get(PEER_ADDRESS_HEADER) : null;
   return resolveClientAddress({ peer, forwardedFor: request.get("x-forwarded-for"), trusted: trustedProxies() });
+}
+
+/** Whether the client's request came over https, by the same rules (see resolveProtocol). */
+export async function clientProtocol(): Promise<"https" | "http"> {
+  const request = await headers();
+  const believed = process.env[PEER_ADDRESS_ENV] === "1";
+  return resolveProtocol({
+    peer: believed ? request.get(PEER_ADDRESS_HEADER) : null,
+    peerProtocol: believed ? request.get(PEER_PROTOCOL_HEADER) : null,
+    forwardedProto: request.get("x-forwarded-proto"),
+    trusted: trustedProxies(),
+  });
 }
 
 function trustedProxies() {

@@ -1,5 +1,6 @@
 import "server-only";
-import { cookies, headers } from "next/headers";
+import { cookies } from "next/headers";
+import { clientProtocol } from "./client-address";
 import { SESSION_COOKIE } from "./shared";
 import type { NewSession } from "./sessions";
 
@@ -9,8 +10,8 @@ export async function readSessionToken(): Promise<string | null> {
 
 /**
  * httpOnly (scripts never see it), SameSite=Lax (not sent with cross-site posts, so another site cannot drive
- * the dashboard), Secure when the request came over https (directly, or through a proxy that says so in
- * X-Forwarded-Proto), the whole site, and gone when the session ends.
+ * the dashboard), Secure when the request came over https (directly, or through a trusted proxy that says so
+ * in X-Forwarded-Proto), the whole site, and gone when the session ends.
  */
 export async function setSessionCookie(session: NewSession): Promise<void> {
   (await cookies()).set(SESSION_COOKIE, session.token, {
@@ -33,6 +34,5 @@ export async function clearSessionCookie(): Promise<void> {
 }
 
 async function servedOverHttps(): Promise<boolean> {
-  // Next fills X-Forwarded-Proto from the socket when no proxy in front of it did.
-  return (await headers()).get("x-forwarded-proto")?.split(",")[0]?.trim() === "https";
+  return (await clientProtocol()) === "https";
 }

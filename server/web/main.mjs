@@ -2,7 +2,8 @@
 // TCP peer's address. Next only fills X-Forwarded-For with the peer when the request has none, so a client that
 // sends its own hides its real address from the login limits. Here every request gets the peer's address in
 // x-canopy-peer-address (overwriting whatever the client sent), and the app believes that header only because
-// this process sets CANOPY_PEER_ADDRESS_HEADER=1 (see server/auth/client-address-rules.ts, which names both).
+// this process sets CANOPY_PEER_ADDRESS_HEADER=1 (see server/auth/client-address-rules.ts, which names both). The
+// connection's own protocol goes the same way, in x-canopy-peer-protocol (for the session cookie's Secure).
 // It also refuses a router-state header Next cannot parse (Next answers that with a 500, and strips the header
 // from what proxy.ts sees, so the proxy cannot refuse it), using Next's own parser.
 //
@@ -13,6 +14,7 @@ import { parseAndValidateFlightRouterState } from "next/dist/server/app-render/p
 import nextConfig from "../../next.config.js";
 
 const PEER_ADDRESS_HEADER = "x-canopy-peer-address";
+const PEER_PROTOCOL_HEADER = "x-canopy-peer-protocol";
 process.env.CANOPY_PEER_ADDRESS_HEADER = "1";
 
 const port = Number(process.env.PORT ?? 3000);
@@ -38,6 +40,7 @@ function routerStateIsMalformed(request) {
 
 const server = http.createServer((request, response) => {
   request.headers[PEER_ADDRESS_HEADER] = request.socket.remoteAddress ?? "";
+  request.headers[PEER_PROTOCOL_HEADER] = request.socket.encrypted ? "https" : "http";
   if (routerStateIsMalformed(request)) {
     response.writeHead(400, { ...securityHeaders, "content-type": "application/json", "cache-control": "no-store" });
     response.end(JSON.stringify({ error: { code: "invalid-input", message: "The router state header is malformed." } }));

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import { addressBucket, parseTrustedProxies, resolveClientAddress } from "@/server/auth/client-address-rules";
+import { addressBucket, parseTrustedProxies, resolveClientAddress, resolveProtocol } from "@/server/auth/client-address-rules";
 
 vi.mock("server-only", () => ({}));
 
@@ -53,5 +53,23 @@ describe("password check slots", () => {
     const results = await Promise.all(Array.from({ length: 12 }, (_, i) => withPasswordCheckSlot(() => check(i))));
     expect(results).toEqual(Array.from({ length: 12 }, (_, i) => i));
     expect(most).toBe(MAX_PARALLEL_PASSWORD_CHECKS);
+  });
+});
+
+describe("the client's protocol", () => {
+  it("is the connection's own, unless a trusted proxy's right-most X-Forwarded-Proto says otherwise", () => {
+    const trusted = parseTrustedProxies("127.0.0.1");
+    const resolve = (peer: string | null, peerProtocol: string | null, forwardedProto: string | null) =>
+      resolveProtocol({ peer, peerProtocol, forwardedProto, trusted });
+    // A client speaking plain http directly cannot claim https, nor an https client claim http.
+    expect(resolve("192.0.2.1", "http", "https")).toBe("http");
+    expect(resolve("192.0.2.1", "https", "http")).toBe("https");
+    // Through a trusted proxy: what the nearest proxy appended, not what the client wrote to its left.
+    expect(resolve("127.0.0.1", "http", "https")).toBe("https");
+    expect(resolve("::ffff:127.0.0.1", "http", "http, HTTPS")).toBe("https");
+    expect(resolve("127.0.0.1", "http", "https, http")).toBe("http");
+    expect(resolve("127.0.0.1", "http", null)).toBe("http");
+    // Without Canopy's web server in front, nothing forwarded is believed.
+    expect(resolve(null, null, "https")).toBe("http");
   });
 });
