@@ -32,8 +32,8 @@ export function normalizeUsername(name: string): string {
 
 /**
  * Checks a password and opens a session. Every refusal says the same thing whether the user exists or not;
- * a throttled attempt is refused before its password is even looked at (see login-rate-limit.ts), and every
- * refusal is in the audit log as "login-failed".
+ * a throttled attempt is refused before its password is even looked at (see login-rate-limit.ts). Every wrong
+ * password is in the audit log as "login-failed", and so is an address's first throttled refusal in a minute.
  */
 export async function logIn(
   { username, password, ip }: Credentials,
@@ -42,7 +42,10 @@ export async function logIn(
   const name = normalizeUsername(username);
   const slot = await takeLoginAttempt({ ip: addressBucket(ip), username: name }, now);
   if (slot.retryAfterSeconds > 0) {
-    await recordAuditEvent({ actor: name, action: "login-failed", detail: { ip, reason: "too many failed logins" } });
+    if (slot.recorded) {
+      const reason = "too many failed logins (further refusals of this address within a minute are not recorded one by one)";
+      await recordAuditEvent({ actor: name, action: "login-failed", detail: { ip, reason } });
+    }
     throw new CanopyError("refused", `Too many failed logins. Try again in ${slot.retryAfterSeconds} s.`, {
       retryAfterSeconds: slot.retryAfterSeconds,
     });

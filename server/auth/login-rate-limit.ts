@@ -40,6 +40,11 @@ export interface AttemptSlot {
   retryAfterSeconds: number;
   /** How long to wait before checking the password (the user name's delay). */
   delayMs: number;
+  /**
+   * For a refused attempt: whether it is kept (and audited). Only an address's first refusal in the window is;
+   * the rest are dropped, so a blocked client hammering the form cannot grow the tables or the audit log.
+   */
+  recorded: boolean;
 }
 
 /**
@@ -57,10 +62,18 @@ export async function takeLoginAttempt(key: LoginKey, now = new Date()): Promise
   ]);
   const retryAt = Math.max(retryTime(byPair, LOGIN_LIMITS.perPair), retryTime(byAddress, LOGIN_LIMITS.perAddress));
   if (retryAt > 0) {
+    const retryAfterSeconds = Math.max(1, Math.ceil((retryAt - now.getTime()) / 1000));
+    const refusedBefore = await getDb().loginAttempt.count({
+      where: { ip: key.ip, outcome: "blocked", createdAt: { gt: since }, id: { not: attempt.id } },
+    });
+    if (refusedBefore > 0) {
+      await getDb().loginAttempt.delete({ where: { id: attempt.id } });
+      return { id: attempt.id, retryAfterSeconds, delayMs: 0, recorded: false };
+    }
     await settleLoginAttempt(attempt.id, "blocked");
-    return { id: attempt.id, retryAfterSeconds: Math.max(1, Math.ceil((retryAt - now.getTime()) / 1000)), delayMs: 0 };
+    return { id: attempt.id, retryAfterSeconds, delayMs: 0, recorded: true };
   }
-  return { id: attempt.id, retryAfterSeconds: 0, delayMs: userDelayMs(byUser) };
+  return { id: attempt.id, retryAfterSeconds: 0, delayMs: userDelayMs(byUser), recorded: true };
 }
 
 export async function settleLoginAttempt(id: string, outcome: LoginOutcome): Promise<void> {

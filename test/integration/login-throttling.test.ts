@@ -124,7 +124,8 @@ describe("the limits", () => {
     const outcomes = (await db.getDb().loginAttempt.findMany()).map((r) => r.outcome);
     expect(outcomes.filter((o) => o === "success")).toHaveLength(11);
     expect(outcomes.filter((o) => o === "failure")).toHaveLength(5);
-    expect(outcomes.filter((o) => o === "blocked")).toHaveLength(5);
+    // Of the five refusals in one minute, only the address's first is kept: the rest would only grow the table.
+    expect(outcomes.filter((o) => o === "blocked")).toHaveLength(1);
   });
 
   it("holds against a burst of parallel attempts: no more than 5 of them get to check a password", async () => {
@@ -147,6 +148,8 @@ describe("the limits", () => {
   });
 });
 
+const THROTTLED_REASON = "too many failed logins (further refusals of this address within a minute are not recorded one by one)";
+
 describe("the audit log", () => {
   it("records every failed login, wrong or throttled, with the address and the name as counted", async () => {
     for (let i = 0; i < 5; i++) await expect(attempt(plus(i), { username: " Admin ", ip: "192.0.2.9" })).rejects.toThrow(WRONG);
@@ -155,9 +158,25 @@ describe("the audit log", () => {
     const events = (await audit.listAuditEvents({ limit: 50 })).filter((e) => e.action === "login-failed");
     expect(events.map((e) => [e.actor, e.extra.ip, e.extra.reason])).toEqual([
       ["root", "192.0.2.10", "wrong user name or password"],
-      ["admin", "192.0.2.9", "too many failed logins"],
+      ["admin", "192.0.2.9", THROTTLED_REASON],
       ...Array.from({ length: 5 }, () => ["admin", "192.0.2.9", "wrong user name or password"]),
     ]);
+  });
+
+  it("keeps one row per minute for an address refused again and again, so hammering the form grows nothing", async () => {
+    const wrongTwenty = async (from: number) => {
+      for (let i = 0; i < 20; i++) await expect(attempt(plus(from + i / 10), { ip: "192.0.2.20", username: `guess${i}` })).rejects.toThrow(WRONG);
+    };
+    await wrongTwenty(0);
+    for (let i = 0; i < 200; i++) await expect(attempt(plus(5 + i / 100), { ip: "192.0.2.20", username: `name${i}` })).rejects.toThrow(THROTTLED);
+    const refusals = async () => (await audit.listAuditEvents({ limit: 500 })).filter((e) => e.extra.reason === THROTTLED_REASON);
+    expect(await refusals()).toHaveLength(1);
+    expect(await db.getDb().loginAttempt.count({ where: { ip: "192.0.2.20", outcome: "blocked" } })).toBe(1);
+    // Still refused until the window has room, and the next minute's first refusal is recorded again.
+    await expect(attempt(plus(59.5), { ip: "192.0.2.20", password: "pw" })).rejects.toThrow(THROTTLED);
+    await wrongTwenty(62);
+    await expect(attempt(plus(65), { ip: "192.0.2.20" })).rejects.toThrow(THROTTLED);
+    expect(await refusals()).toHaveLength(2);
   });
 });
 
