@@ -1,7 +1,7 @@
 import { open } from "node:fs/promises";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { readQcow2Header, Qcow2FormatError } from "@/lib/qcow2/header";
+import { readQcow2FileSync, readQcow2Header, Qcow2FormatError } from "@/lib/qcow2/header";
 import * as img from "@/lib/qemu/img";
 import { run } from "@/lib/proc/run";
 import { dropBackingFormat } from "../support/backing-format";
@@ -121,5 +121,25 @@ describe("qcow2 header reader against qemu-img info", () => {
     const err = await readQcow2Header(cut).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Qcow2FormatError);
     expect((err as Qcow2FormatError).kind).toBe("truncated");
+  });
+
+  // A 1 TiB image has 2,048 L1 entries: the first and the second-to-last are used, and the L2 table written
+  // last is cut short, so the entry that finds the cut sits at one end of the table or the other.
+  it.each([["0", "1023G"], ["1023G", "0"]])("refuses a file whose last L2 table is cut short (writes at %s, then %s)", async (...offsets) => {
+    const dir = await makeTempDir();
+    const file = path.join(dir, "wide.qcow2");
+    await img.create(file, { size: 2 ** 40 });
+    for (const offset of offsets) await run("qemu-io", ["-f", "qcow2", "-c", `write -P 0x11 ${offset} 64k`, file]);
+    expect((await expectAgreesWithQemuImg(file)).l1.entries).toBe(2048);
+    // Header, refcount table, refcount block, L1, then an L2 table and a data cluster per write: the second L2
+    // table starts at 384 KiB. Cut 4 KiB into it; the header and the L1 table stay whole.
+    await run("truncate", ["-s", String(384 * 1024 + 4096), file]);
+    const check = await run("qemu-img", ["check", "--output=json", file], { okExitCodes: [2] });
+    const { corruptions, "image-end-offset": end } = JSON.parse(check.stdout) as { corruptions: number; "image-end-offset": number };
+    expect(corruptions).toBeGreaterThan(0);
+    const message = `the file is ${384 * 1024 + 4096} bytes but its metadata clusters reach ${end} bytes`;
+    // The reader others use and the scan's synchronous one find the same.
+    await expect(readQcow2Header(file)).rejects.toEqual(new Qcow2FormatError("truncated", message));
+    expect(() => readQcow2FileSync(file)).toThrow(new Qcow2FormatError("truncated", message));
   });
 });
