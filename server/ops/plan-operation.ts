@@ -1,7 +1,7 @@
 import "server-only";
 import { z } from "zod";
 import path from "node:path";
-import * as img from "@/lib/qemu/img";
+import { measureLayerData, measureReadThrough } from "@/lib/qcow2/measure";
 import { planMergeDown } from "@/lib/ops/plan-merge-down";
 import { planMergeUp } from "@/lib/ops/plan-merge-up";
 import { planDelete } from "@/lib/ops/plan-delete";
@@ -36,16 +36,20 @@ export const operationSchema = z.discriminatedUnion("operation", [
 export type OperationRequest = z.input<typeof operationSchema>;
 
 /**
- * Guest data a layer itself holds, from qemu-img map of that layer alone. Shared locks (-U): a running disk's
- * active layer is held by QEMU, and a measurement for a plan may be a moment old anyway.
+ * Guest data a layer itself holds, as qemu-img map of that layer alone counts it, read from the layer's qcow2
+ * tables (qemu-img where they cannot be read exactly). A running disk's layers are read too: the active layer
+ * may change under QEMU, and a measurement for a plan may be a moment old anyway.
  */
 export function measureWith(state: DiskState, root = loadConfig().storageRoot): MeasureLayer {
-  return measureFiles(state, root, (file) => img.layerDataBytes(file, { shareLocks: true }));
+  return measureFiles(state, root, measureLayerData);
 }
 
-/** Guest data a layer reads through its backing chain, from one qemu-img map of the chain (shared locks too). */
+/**
+ * Guest data a layer reads through its backing chain, each layer's tables read once top-down. One qemu-img map
+ * of a 1,000-deep chain took 7.7-9.3 s, nearly all of it QEMU opening the chain.
+ */
 export function readThroughWith(state: DiskState, root = loadConfig().storageRoot): MeasureReadThrough {
-  return measureFiles(state, root, (file) => img.backingDataBytes(file, { shareLocks: true }));
+  return measureFiles(state, root, measureReadThrough);
 }
 
 function measureFiles(state: DiskState, root: string, measure: (file: string) => Promise<number>): (layer: string) => Promise<number> {
