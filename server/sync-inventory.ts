@@ -1,9 +1,10 @@
 import "server-only";
-import { scanStorageRoot } from "@/lib/inventory/scan";
+import { scanDisk, scanStorageRoot } from "@/lib/inventory/scan";
 import type { DiskInventory, Problem, ScanResult } from "@/lib/inventory/types";
 import { chooseActiveLeaf } from "@/lib/tree/active";
 import { getDb } from "./db";
 import { writeTransaction } from "./db-retry";
+import type { Prisma } from "./generated/prisma/client";
 import { loadConfig } from "./config";
 import { inBatches, MAX_BIND_PARAMETERS, syncLayerRows } from "./layer-rows";
 
@@ -24,13 +25,18 @@ export interface RecordedScan extends ScanResult {
  * its last record, marked with a "not-recorded" problem, and the other disks are recorded all the same.
  */
 export async function scanAndRecord(root = loadConfig().storageRoot): Promise<RecordedScan> {
-  const result = await scanStorageRoot(root);
+  const readAt = new Date();
+  return recordScan(await scanStorageRoot(root), readAt);
+}
+
+/** Records a scan that began reading the root at `readAt`. */
+export async function recordScan(result: ScanResult, readAt: Date): Promise<RecordedScan> {
   const db = getDb();
   const now = new Date();
   const unrecorded: UnrecordedDisk[] = [];
   for (const disk of result.disks) {
     try {
-      await recordDisk(disk, now);
+      await recordDisk(disk, { readAt, now });
     } catch (err) {
       const message = causeOf(err instanceof Error ? err.message : String(err));
       unrecorded.push({ disk: disk.name, message });
@@ -43,11 +49,31 @@ export async function scanAndRecord(root = loadConfig().storageRoot): Promise<Re
   return { ...result, unrecorded };
 }
 
-export async function recordDisk(disk: DiskInventory, now = new Date()): Promise<void> {
+export interface RecordOptions {
+  /**
+   * When the scan began reading the disk's files (default: now, for a disk read a moment ago). A job that ended
+   * since then may have changed the files after they were read.
+   */
+  readAt?: Date;
+  now?: Date;
+  /** The job that holds the disk recording it as it ends: its own hold does not count (its steps are done or settled). */
+  byJob?: string;
+}
+
+/** Reads one disk's files now and records them; returns what was read. */
+export async function rescanDisk(root: string, name: string, opts: Omit<RecordOptions, "readAt"> = {}): Promise<DiskInventory> {
+  const readAt = new Date();
+  const inventory = await scanDisk(root, name);
+  await recordDisk(inventory, { ...opts, readAt });
+  return inventory;
+}
+
+export async function recordDisk(disk: DiskInventory, { readAt = new Date(), now = new Date(), byJob }: RecordOptions = {}): Promise<void> {
   const db = getDb();
   await writeTransaction(db, async (tx) => {
-    const existing = await tx.disk.findUnique({ where: { name: disk.name }, select: { activeLayer: true } });
-    const activeLayer = chooseActiveLeaf(disk.layers, existing?.activeLayer ?? null);
+    const existing = await tx.disk.findUnique({ where: { name: disk.name }, select: { id: true, activeLayer: true } });
+    const jobTouchedDisk = existing ? await jobTouched(tx, existing.id, readAt, byJob) : false;
+    const activeLayer = chooseActiveLeaf(disk.layers, existing?.activeLayer ?? null, { jobTouchedDisk });
     const row = await tx.disk.upsert({
       where: { name: disk.name },
       create: { name: disk.name, folder: disk.folder, activeLayer, problems: JSON.stringify(disk.problems), scannedAt: now },
@@ -56,6 +82,22 @@ export async function recordDisk(disk: DiskInventory, now = new Date()): Promise
     });
     await syncLayerRows(tx, row.id, disk.layers, now);
   }, { timeoutMs: recordTimeoutMs(disk.layers.length) });
+}
+
+/**
+ * Whether a job other than `except` holds the disk now, or ended after `readAt`: then the scan keeps the recorded
+ * active layer (see chooseActiveLeaf). Read in the recording's transaction, after the files were read.
+ */
+async function jobTouched(tx: Prisma.TransactionClient, diskId: string, readAt: Date, except?: string): Promise<boolean> {
+  const jobs = await tx.job.count({
+    where: {
+      diskId,
+      ...(except ? { id: { not: except } } : {}),
+      // Holding: on the disk's lock and not ended (holdsDisk's rule: an ended job's lingering lock holds nothing).
+      OR: [{ lock: { isNot: null }, state: { in: ["queued", "running"] } }, { endedAt: { gte: readAt } }],
+    },
+  });
+  return jobs > 0;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { ReactNode } from "react";
 import type { Plan } from "@/lib/ops/types";
 import { describeStep } from "@/lib/ops/describe-step";
 import { formatBytes } from "@/components/format/bytes";
+import { SwitchActiveNotice } from "./SwitchActiveNotice";
 
 /**
  * Everything the planner says an operation will do, before it runs: steps, the layers it changes, deletes and
@@ -9,11 +10,14 @@ import { formatBytes } from "@/components/format/bytes";
  */
 export function PlanView({ plan }: { plan: Plan }) {
   const activeChanges = plan.activeBefore !== plan.activeAfter;
+  // Make-active's notes are its warning: shown first, where the admin reads before confirming.
+  const switchesActive = plan.operation === "make-active";
   return (
     <div className="space-y-4 text-sm" data-testid="plan">
       <p className="text-[15px] font-medium text-slate-900" data-testid="plan-summary">
         {plan.summary}
       </p>
+      {switchesActive ? <SwitchActiveNotice plan={plan} /> : null}
 
       <dl className="grid grid-cols-2 gap-2">
         <Figure label="Data to copy" testId="plan-bytes">
@@ -70,7 +74,7 @@ export function PlanView({ plan }: { plan: Plan }) {
         <LayerList title="Created" names={plan.creates} tone="emerald" testId="plan-creates" empty="nothing" />
       </div>
 
-      {plan.notes.length > 0 ? (
+      {plan.notes.length > 0 && !switchesActive ? (
         <section aria-label="Notes" className="rounded-md bg-slate-50 px-3 py-2 ring-1 ring-inset ring-slate-200">
           <h3 className="mb-1 text-xs font-semibold uppercase tracking-wide text-slate-500">Notes</h3>
           <ul className="list-disc space-y-0.5 pl-4 text-slate-700" data-testid="plan-notes">

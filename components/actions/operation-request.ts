@@ -23,6 +23,8 @@ export function requestTitle(r: OperationRequest): string {
       return `Protect ${r.layer}`;
     case "unprotect":
       return `Unprotect ${r.layer}`;
+    case "make-active":
+      return `Make ${r.layer} active`;
   }
 }
 
@@ -45,6 +47,8 @@ export function confirmLabel(r: OperationRequest): string {
       return "Protect";
     case "unprotect":
       return "Unprotect";
+    case "make-active":
+      return "Make active";
   }
 }
 
@@ -74,7 +78,8 @@ export function requestFromAlternative(alt: Alternative): OperationRequest | nul
     }
     case "delete":
     case "protect":
-    case "unprotect": {
+    case "unprotect":
+    case "make-active": {
       const layer = str(p.layer);
       return layer ? { operation: alt.operation, layer } : null;
     }

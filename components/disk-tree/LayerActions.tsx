@@ -27,8 +27,8 @@ export function LayerActions({ tree, layer, busy, onAction, onStartRange }: Laye
           <Button
             key={a.id}
             variant="secondary"
-            title={a.hint}
-            disabled={busy !== null}
+            title={a.unavailable ?? a.hint}
+            disabled={busy !== null || a.unavailable !== undefined}
             data-action={a.id}
             className={`px-2.5 text-[13px] ${a.danger ? "text-red-700 ring-red-200 hover:bg-red-50" : ""}`}
             onClick={() => (a.intent === "range" ? onStartRange(layer.name) : onAction(a.intent))}
@@ -37,6 +37,13 @@ export function LayerActions({ tree, layer, busy, onAction, onStartRange }: Laye
           </Button>
         ))}
       </div>
+      {actions.flatMap((a) =>
+        a.unavailable && !busy ? [
+          <p key={a.id} data-unavailable={a.id} className="mt-2 text-[12.5px] leading-snug text-amber-800">
+            {a.unavailable}
+          </p>,
+        ] : [],
+      )}
       {notes.map((n) => (
         <p key={n} className="mt-2 text-[12.5px] leading-snug text-slate-500">
           {n}

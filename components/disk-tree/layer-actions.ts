@@ -3,12 +3,14 @@ import type { OperationIntent } from "@/components/actions/OperationDialog";
 
 /** One button in a layer's panel: what it opens, and a sentence for its tooltip. */
 export interface LayerAction {
-  id: "snapshot" | "flatten" | "revert" | "merge-down" | "merge-up" | "range" | "delete" | "protect" | "unprotect";
+  id: "snapshot" | "flatten" | "revert" | "make-active" | "merge-down" | "merge-up" | "range" | "delete" | "protect" | "unprotect";
   label: string;
   hint: string;
   /** "range" starts picking a merge range on the graph instead of opening a dialog. */
   intent: OperationIntent | "range";
   danger?: boolean;
+  /** Why the action is off here (shown beside it); the planner would refuse it for the same reason. */
+  unavailable?: string;
 }
 
 /**
@@ -46,6 +48,7 @@ export function layerActions(tree: DiskTreeView, layer: LayerView): { actions: L
       hint: `Put a new active layer on ${name}${tree.activeLayer ? `; ${tree.activeLayer} stays as the tip of its own branch` : ""}`,
       intent: { request: { operation: "revert", snapshot: name } },
     });
+    if (!layer.template && layer.children.length === 0) actions.push(makeActive(tree, name));
   }
 
   if (layer.template) {
@@ -100,4 +103,20 @@ export function layerActions(tree: DiskTreeView, layer: LayerView): { actions: L
     }
   }
   return { actions, notes };
+}
+
+/** A branch tip that is not active can take the VM's writes instead, once the disk is stopped. */
+function makeActive(tree: DiskTreeView, name: string): LayerAction {
+  const active = tree.activeLayer;
+  return {
+    id: "make-active",
+    label: "Make active…",
+    hint: `Send the VM's writes to ${name} from now on${active ? ` instead of ${active}, which keeps what it holds` : ""}`,
+    intent: { request: { operation: "make-active", layer: name } },
+    ...(tree.status === "running"
+      ? {
+          unavailable: `Make active is off while ${tree.name} runs: its QEMU process writes to ${active ?? "the layer it has open"} until it is stopped. Stop the disk first.`,
+        }
+      : {}),
+  };
 }

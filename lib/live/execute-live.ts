@@ -4,7 +4,7 @@ import type { PlanStep } from "../ops/types";
 import { QmpClient } from "../qmp/client";
 import { QmpClosedError } from "../qmp/errors";
 import { readRouting, type LiveStepContext, type LiveStepResult } from "./context";
-import { LiveConnectionLost } from "./errors";
+import { LiveConnectionLost, refused } from "./errors";
 import { commitLive } from "./steps/commit";
 import { createOverlayLive } from "./steps/create-overlay";
 import { deleteFileLive } from "./steps/delete-file";
@@ -37,6 +37,11 @@ export async function executeLiveStep(step: PlanStep, ctx: LiveStepContext): Pro
         return await pullLive(step, ctx, await readRouting(ctx));
       case "delete-file":
         return await deleteFileLive(step, ctx, await readRouting(ctx));
+      case "switch-active":
+        // QEMU keeps writing to the layer it has open whatever Canopy records: the record would be a lie.
+        throw refused(
+          `disk ${ctx.disk} is running: its QEMU process writes to the layer it has open, so ${step.layer} cannot become the active layer until the disk is stopped ("canopy stop ${ctx.disk}"); nothing was changed`,
+        );
       case "set-active":
       case "set-protected":
       case "set-description":

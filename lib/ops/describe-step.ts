@@ -15,6 +15,8 @@ export function describeStep(step: PlanStep): string {
       return `delete ${step.layer}`;
     case "set-active":
       return `make ${step.layer} the active layer`;
+    case "switch-active":
+      return step.from ? `make ${step.layer} the active layer instead of ${step.from}` : `make ${step.layer} the active layer`;
     case "set-protected":
       return `${step.value ? "protect" : "unprotect"} ${step.layer}`;
     case "set-description":

@@ -95,6 +95,9 @@ async function runPrepared(step: PlanStep, run: boolean, ctx: StepContext): Prom
     case "set-active":
       await ctx.effects.setActive(step.layer);
       return;
+    case "switch-active":
+      await ctx.effects.setActive(step.layer, { from: step.from });
+      return;
     case "set-protected":
       await ctx.effects.setProtected(step.layer, step.value);
       return;

@@ -82,8 +82,21 @@ async function checkAndRepair(step: PlanStep, ctx: StepContext): Promise<Prepara
       }
       throw changed(ctx, `${step.layer} is backed by ${describe(ctx, now)}, not ${step.from ?? "what the plan saw"}`);
     }
+    case "switch-active":
+      await requireBranchTip(ctx, step.layer);
+      return { run: true, notes };
     default:
       return { run: true, notes };
+  }
+}
+
+/** The layer a make-active switches to must still be a file that no layer of the disk is backed by. */
+async function requireBranchTip(ctx: StepContext, layer: string): Promise<void> {
+  const target = layerFile(ctx, layer);
+  await readQcow2Header(target); // a missing file is named by prepareStep
+  for (const [name, f] of ctx.files) {
+    const backing = await backingOf(f).catch(() => null);
+    if (name !== layer && backing === target) throw changed(ctx, `${name} is now backed by ${layer}, so ${layer} is no longer a branch tip`);
   }
 }
 

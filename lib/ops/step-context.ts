@@ -4,7 +4,11 @@ import path from "node:path";
 
 export interface StepEffects {
   /** Canopy's own records (the database), injected so lib/ stays free of it. */
-  setActive(layer: string): Promise<void>;
+  /**
+   * With `expected`: only while the record still says `expected.from` (a compare-and-set; a record that already
+   * says `layer` is done), else refused with nothing written.
+   */
+  setActive(layer: string, expected?: { from: string | null }): Promise<void>;
   setProtected(layer: string, value: boolean): Promise<void>;
   setDescription(layer: string, description: string | null): Promise<void>;
 }

@@ -13,7 +13,8 @@ export type OperationKind =
   | "delete"
   | "flatten"
   | "protect"
-  | "unprotect";
+  | "unprotect"
+  | "make-active";
 
 /**
  * One file-level action. Every step can be run again after a crash and ends in the same state: before it runs,
@@ -34,6 +35,12 @@ export type PlanStep =
   | { kind: "pull"; layer: string; from: string; backing: string | null; bytes: number }
   | { kind: "delete-file"; layer: string }
   | { kind: "set-active"; layer: string }
+  /**
+   * Make-active: the VM is to write to `layer` (a leaf) instead of `from`, the active layer the plan saw. Only a
+   * record changes, and only while it still says `from`; refused on a running disk, whose QEMU keeps writing to
+   * the layer it has open.
+   */
+  | { kind: "switch-active"; layer: string; from: string | null }
   | { kind: "set-protected"; layer: string; value: boolean }
   | { kind: "set-description"; layer: string; description: string | null };
 
@@ -78,6 +85,8 @@ export interface DiskState {
   active: string | null;
   protected: ReadonlySet<string>;
   problems: Problem[];
+  /** A QEMU process holds the disk (a VM attached, or Canopy's own daemon): it writes to the active layer it has open. */
+  running?: boolean;
 }
 
 /** Bytes of guest data one layer itself holds; injected so planners stay free of processes. */

@@ -10,7 +10,7 @@ import { jobErrorMessage } from "../error-gate";
 import { getDb } from "../db";
 import { startHeartbeat } from "./job-heartbeat";
 import { loadConfig } from "../config";
-import { recordDisk } from "../sync-inventory";
+import { rescanDisk } from "../sync-inventory";
 import { stepEffects } from "./step-effects";
 import { describeStep } from "@/lib/ops/describe-step";
 
@@ -170,8 +170,9 @@ async function finishJob(
 ): Promise<void> {
   const db = getDb();
   const root = loadConfig().storageRoot;
-  // Whatever happened, the database must show the tree as it now is on disk.
-  await recordDisk(await scanDisk(root, disk)).catch(() => undefined);
+  // Whatever happened, the database must show the tree as it now is on disk. This job still holds the disk, but
+  // its steps are done or settled: its record may choose the active layer again (a set-active it never reached).
+  await rescanDisk(root, disk, { byJob: jobId }).catch(() => undefined);
   const job = await db.job.update({
     where: { id: jobId },
     data: {

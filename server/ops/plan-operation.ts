@@ -6,6 +6,7 @@ import { planMergeDown } from "@/lib/ops/plan-merge-down";
 import { planMergeUp } from "@/lib/ops/plan-merge-up";
 import { planDelete } from "@/lib/ops/plan-delete";
 import { planFlatten, planProtect, planRevert, planSnapshot } from "@/lib/ops/plan-simple";
+import { planMakeActive } from "@/lib/ops/plan-make-active";
 import type { DiskState, MeasureLayer, MeasureReadThrough, Plan } from "@/lib/ops/types";
 import { CanopyError } from "@/lib/errors";
 import { MAX_DESCRIPTION_LENGTH, MAX_NAME_LENGTH } from "@/lib/inventory/names";
@@ -32,6 +33,7 @@ export const operationSchema = z.discriminatedUnion("operation", [
   z.object({ operation: z.literal("flatten") }),
   z.object({ operation: z.literal("protect"), layer: name }),
   z.object({ operation: z.literal("unprotect"), layer: name }),
+  z.object({ operation: z.literal("make-active"), layer: name }),
 ]);
 export type OperationRequest = z.input<typeof operationSchema>;
 
@@ -79,5 +81,7 @@ export async function planOperation(state: DiskState, request: OperationRequest)
     case "protect":
     case "unprotect":
       return planProtect(state, r.layer, r.operation === "protect");
+    case "make-active":
+      return planMakeActive(state, r.layer);
   }
 }

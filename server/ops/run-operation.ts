@@ -69,6 +69,8 @@ export function cliHint(disk: string, alt: Alternative): string {
       return `canopy merge-down ${disk} --top ${p.top} --base ${p.base}`;
     case "unprotect":
       return `canopy unprotect ${disk} ${p.layer}`;
+    case "revert":
+      return `canopy revert ${disk} ${p.snapshot}`;
     default:
       return `canopy ${alt.operation} ${disk}`;
   }

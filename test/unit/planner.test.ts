@@ -5,6 +5,7 @@ import { planMergeDown } from "@/lib/ops/plan-merge-down";
 import { planMergeUp } from "@/lib/ops/plan-merge-up";
 import { planDelete } from "@/lib/ops/plan-delete";
 import { planSnapshot, planRevert, planFlatten } from "@/lib/ops/plan-simple";
+import { planMakeActive } from "@/lib/ops/plan-make-active";
 
 const layer = (name: string, parent: string | null, template = false): LayerInfo => ({
   name,
@@ -146,5 +147,30 @@ describe("snapshot, revert, flatten", () => {
     const plan = await planFlatten(seed(false), readThrough);
     expect(plan.steps).toEqual([{ kind: "pull", layer: "1C", from: "1B", backing: null, bytes: 9 * MiB }]);
     expect(asked).toEqual(["1C"]);
+  });
+});
+
+describe("make active", () => {
+  it("switches the record to another branch tip and says where the branches part", () => {
+    const plan = planMakeActive(seed(true), "1X");
+    expect(plan.refused).toBeNull();
+    expect(plan.steps).toEqual([{ kind: "switch-active", layer: "1X", from: "1C" }]);
+    expect([plan.activeBefore, plan.activeAfter]).toEqual(["1C", "1X"]);
+    expect(plan.notes[0]).toBe("the writes 1C received since the two branches parted at 1A stay on its branch: 1X does not see them, and 1C keeps them as a branch tip");
+  });
+  it("sets a record that is missing, and refuses on a running disk", () => {
+    const plan = planMakeActive(seed(true, { active: null }), "1X");
+    expect(plan.refused).toBeNull();
+    expect(plan.steps).toEqual([{ kind: "switch-active", layer: "1X", from: null }]);
+    expect(plan.summary).toBe("Make 1X the active layer: the VM's writes go to 1X from now on");
+    expect(planMakeActive(seed(true, { running: true }), "1X").refused?.reason).toMatch(/^disk vm-1 is running: its QEMU process writes to 1C/);
+  });
+  it("refuses the active layer, a template and a layer with layers on it, which a revert serves instead", () => {
+    expect(planMakeActive(seed(true), "1C").refused?.reason).toBe("1C is the active layer already");
+    expect(planMakeActive(seed(true), "Base").refused?.alternative).toMatchObject({ operation: "revert", params: { snapshot: "Base" } });
+    const middle = planMakeActive(seed(true), "1B").refused;
+    expect(middle?.dependents).toEqual(["1C"]);
+    expect(middle?.reason).toBe("1B is not a branch tip: 1C is stacked on it, and writing to 1B would change what it reads");
+    expect(() => planMakeActive(seed(true), "D2")).toThrow(/no layer named "D2"/);
   });
 });

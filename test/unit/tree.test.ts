@@ -41,4 +41,11 @@ describe("chooseActiveLeaf", () => {
   it("has no active leaf when there are no layers", () => {
     expect(chooseActiveLeaf([], "1C")).toBeNull();
   });
+  it("keeps the record as it is while a job holds the disk or ended since the files were read", () => {
+    const withOverlay = [...seed, { name: "S1", parent: "1C", template: false, modifiedAt: at(6) }];
+    expect(chooseActiveLeaf(withOverlay, "1C", { jobTouchedDisk: true })).toBe("1C");
+    expect(chooseActiveLeaf(seed, "1A-2", { jobTouchedDisk: true })).toBe("1A-2");
+    expect(chooseActiveLeaf(seed, null, { jobTouchedDisk: true })).toBeNull();
+    expect(chooseActiveLeaf(withOverlay, "1C", { jobTouchedDisk: false })).toBe("S1");
+  });
 });

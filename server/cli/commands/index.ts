@@ -1,7 +1,7 @@
 import type { Command } from "../command";
 import { scan } from "./scan";
 import { tree } from "./tree";
-import { snapshot, revert, mergeDown, mergeUp, remove, flatten, protect, unprotect } from "./operations";
+import { snapshot, revert, mergeDown, mergeUp, remove, flatten, protect, unprotect, makeActive } from "./operations";
 import { jobs } from "./jobs";
 import { cancel } from "./cancel";
 import { attach, start, stop } from "./liveness";
@@ -9,6 +9,6 @@ import { backup, backups, verify, restoreCommand, backupDelete, policy } from ".
 import { worker } from "./worker";
 
 /** Every subcommand, in the order `canopy --help` lists them. */
-export const commands = [scan, tree, snapshot, revert, mergeDown, mergeUp, remove, flatten, protect, unprotect, jobs, cancel, worker, attach, start, stop, backup, backups, verify, restoreCommand, backupDelete, policy] as unknown as Command<
+export const commands = [scan, tree, snapshot, revert, mergeDown, mergeUp, remove, flatten, protect, unprotect, makeActive, jobs, cancel, worker, attach, start, stop, backup, backups, verify, restoreCommand, backupDelete, policy] as unknown as Command<
   unknown
 >[];

@@ -112,6 +112,15 @@ export const unprotect = operation("unprotect", "<disk> <layer> [--json]", "Lift
   layer: ctx.positionals[1]!,
 }));
 
+export const makeActive = operation(
+  "make-active",
+  "<disk> <layer> [--dry-run] [--json]",
+  "Send the VM's writes to another branch tip (the disk stopped); the old active layer keeps its data",
+  [2, 2],
+  { "dry-run": dryRun },
+  (ctx) => ({ operation: "make-active", layer: ctx.positionals[1]! }),
+);
+
 export function formatPlan(plan: Plan): string {
   const lines = [`plan: ${plan.summary}`];
   if (plan.refused) {

@@ -1,9 +1,8 @@
 import { defineCommand } from "../command";
-import { scanDisk } from "@/lib/inventory/scan";
 import { resolveDiskFolder } from "@/lib/inventory/paths";
 import { CanopyError } from "@/lib/errors";
 import type { DiskTreeView, LayerView } from "@/lib/inventory/views";
-import { recordDisk } from "../../sync-inventory";
+import { rescanDisk } from "../../sync-inventory";
 import { getDiskTree } from "../../disks";
 import { loadConfig } from "../../config";
 import { formatBytes, formatProblems } from "../format";
@@ -17,7 +16,7 @@ export const tree = defineCommand({
     const root = loadConfig().storageRoot;
     const name = positionals[0]!;
     await resolveDiskFolder(root, name);
-    await recordDisk(await scanDisk(root, name));
+    await rescanDisk(root, name);
     const view = await getDiskTree(name);
     if (!view) throw new CanopyError("not-found", `no disk named "${name}"`);
     return view;
