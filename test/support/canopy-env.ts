@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { createSeedRoot, SEED_LAYERS, type SeedLayer } from "@/lib/demo/seed";
 import { run } from "@/lib/proc/run";
@@ -70,11 +71,19 @@ export async function makeCanopyEnv(layers: SeedLayer[] = SEED_LAYERS, size?: nu
   if (setUp) await cli("scan");
   const startDetached = (args: string[]): Started => {
     const child = spawn(process.execPath, args, { cwd: REPO, env, detached: true, stdio: "ignore" });
-    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve()));
+    let killed = false;
+    // After a kill, "exited" also waits for the rest of the group: a qemu-img child still dying under load holds
+    // its image's lock for a moment after the CLI itself is gone, and a check of the image then fails on the lock.
+    const exited = new Promise<void>((resolve) => child.on("exit", () => resolve())).then(() =>
+      killed ? groupGone(child.pid!) : undefined,
+    );
     return {
       pid: child.pid!,
       // Negative pid: the whole group, so a qemu-img child dies with its worker or CLI, as under a service manager.
-      kill: (signal: NodeJS.Signals = "SIGKILL") => process.kill(-child.pid!, signal),
+      kill: (signal: NodeJS.Signals = "SIGKILL") => {
+        killed = true;
+        process.kill(-child.pid!, signal);
+      },
       exited,
     };
   };
@@ -90,6 +99,27 @@ export async function makeCanopyEnv(layers: SeedLayer[] = SEED_LAYERS, size?: nu
  */
 export function adoptCanopyEnv(env: CanopyEnv): void {
   for (const key of ["DATABASE_URL", "CANOPY_STORAGE_ROOT", "CANOPY_BACKUP_ROOT", "CANOPY_RUN_DIR"]) process.env[key] = env.env[key];
+}
+
+/** Resolves once no live process (zombies do not count: their files are closed) is left in process group `pgid`. */
+async function groupGone(pgid: number, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  const members = () =>
+    readdirSync("/proc")
+      .filter((e) => /^\d+$/.test(e))
+      .filter((pid) => {
+        try {
+          const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+          const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+          return Number(fields[2]) === pgid && !/^[ZX]/.test(fields[0]!);
+        } catch {
+          return false; // gone while we looked
+        }
+      });
+  while (members().length > 0) {
+    if (Date.now() > deadline) throw new Error(`process group ${pgid} still has live processes ${timeoutMs} ms after the kill`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 export function withoutLayers(names: string[], layers: SeedLayer[] = SEED_LAYERS): SeedLayer[] {
