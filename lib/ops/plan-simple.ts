@@ -76,6 +76,15 @@ export function planRevert(state: DiskState, snapshot: string, name?: string): P
   plan.creates.push(overlay);
   plan.activeAfter = overlay;
   if (state.active) plan.notes.push(`${state.active} stays as the tip of its own branch`);
+  if (state.running) {
+    // QEMU keeps writing to the layer it has open: recording the new branch as active would be a lie, and the
+    // writes would land on the old branch.
+    plan.refused = {
+      reason: `disk ${state.name} is running: its QEMU process keeps writing to ${state.active ?? "the layer it has open"} until it is stopped; stop it first ("canopy stop ${state.name}"), then revert to ${snapshot}`,
+      dependents: [],
+      alternative: null,
+    };
+  }
   return plan;
 }
 

@@ -45,6 +45,11 @@ describe("operations on a running disk, through the CLI", () => {
     const refused = await c.cli("merge-down", "vm-1", "--top", "1A", "--base", "VM1");
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(/sibling rule/);
+    // A revert would record a new branch as active while QEMU goes on writing to 1C: refused, no file made
+    // (the parents checked below are the whole disk).
+    const revert = await c.cli("revert", "vm-1", "1A");
+    expect(revert.code).toBe(1);
+    expect(revert.stderr).toMatch(/disk vm-1 is running: its QEMU process keeps writing to 1C until it is stopped/);
 
     const writes = await writer.stop();
     writer = null;

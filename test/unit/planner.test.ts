@@ -140,6 +140,13 @@ describe("snapshot, revert, flatten", () => {
     const plan = planRevert(seed(false), "1A");
     expect(plan.creates).toEqual(["1A-2"]);
     expect(plan.activeAfter).toBe("1A-2");
+    expect(plan.refused).toBeNull();
+  });
+  it("refuses a revert on a running disk: its QEMU would go on writing to the old branch", () => {
+    const plan = planRevert(seed(false, { running: true }), "1A");
+    expect(plan.refused?.reason).toBe(
+      'disk vm-1 is running: its QEMU process keeps writing to 1C until it is stopped; stop it first ("canopy stop vm-1"), then revert to 1A',
+    );
   });
   it("flattens the whole chain into the active layer, measuring what the active layer reads from below once", async () => {
     const asked: string[] = [];
