@@ -1,5 +1,6 @@
 import "server-only";
 import { CanopyError } from "@/lib/errors";
+import { recordAuditEvent } from "../audit-events";
 import { getDb } from "../db";
 import { claimOrphanedJob } from "./recover-jobs";
 import { runAnyJob } from "./run-any-job";
@@ -12,9 +13,29 @@ import { runAnyJob } from "./run-any-job";
  *
  * A job whose process died (a killed CLI, a worker that is not running) has nobody to act on the request, so
  * this process takes it over and stops it now: the step the dead process was in is settled (see runJob), the
- * disk is freed, and the answer is the job's final state.
+ * disk is freed, and the answer is the job's final state. Every accepted request is in the audit log.
  */
-export async function cancelJob(jobId: string, actor: string): Promise<{ id: string; state: string; error?: string | null }> {
+export async function cancelJob(jobId: string, actor: string): Promise<CancelOutcome> {
+  const result = await requestCancel(jobId, actor);
+  // Audited here, so a cancel is recorded wherever it comes from (the dashboard, the CLI).
+  const job = await getDb().job.findUnique({ where: { id: jobId }, select: { diskId: true, kind: true, disk: { select: { name: true } } } });
+  await recordAuditEvent({
+    actor,
+    action: "cancel",
+    diskId: job?.diskId,
+    // The name too: the event outlives the disk's record.
+    detail: { jobId, kind: job?.kind, disk: job?.disk?.name, outcome: result.state },
+  });
+  return result;
+}
+
+export interface CancelOutcome {
+  id: string;
+  state: string;
+  error?: string | null;
+}
+
+async function requestCancel(jobId: string, actor: string): Promise<CancelOutcome> {
   const db = getDb();
   const job = await db.job.findUnique({ where: { id: jobId } });
   if (!job) throw new CanopyError("not-found", `no job with id "${jobId}"`);

@@ -6,6 +6,7 @@ import { dropBackingFormat } from "../support/backing-format";
 import { makeCanopyEnv, withoutLayers } from "../support/canopy-env";
 import { expectLayerContent, parentsOf, seedContent } from "../support/layer-data";
 import { fingerprintTree } from "../support/files";
+import { openRawDb } from "../support/raw-db";
 
 const gone = async (file: string) => access(file).then(() => false, () => true);
 
@@ -194,6 +195,12 @@ describe("bad input gets a clear error and changes nothing", () => {
     // Cancelling the queued job frees the disk, and nothing ran.
     const cancelled = await c.cli("cancel", queued.json.job.id, "--json");
     expect(cancelled.json).toEqual({ id: queued.json.job.id, state: "cancelled" });
+    // The CLI's cancel is in the audit log, like the dashboard's.
+    const db = await openRawDb(c.env.DATABASE_URL!, { readonly: true });
+    const audit = await db.get<{ actor: string; detail: string }>(`SELECT actor, detail FROM "AuditEvent" WHERE action = 'cancel'`);
+    await db.close();
+    expect(audit?.actor).toMatch(/^cli:/);
+    expect(JSON.parse(audit!.detail)).toEqual({ jobId: queued.json.job.id, kind: "merge-up", disk: "vm-1", outcome: "cancelled" });
     expect(await fingerprintTree(path.join(c.root, "vm-1"))).toEqual(
       Object.fromEntries(Object.entries(files).filter(([k]) => k.startsWith("vm-1/")).map(([k, v]) => [k.slice(5), v])),
     );
