@@ -1,8 +1,8 @@
 import "dotenv/config";
-import { spawn } from "node:child_process";
 import { getDb } from "@/server/db";
 import { startDisk } from "@/server/live/disk-liveness";
 import { findDaemonForDisk } from "@/lib/live";
+import { startInteractive } from "@/lib/qemu/io";
 
 /**
  * The demo's running disk: the disk named by the setting `demo.liveDisk` (vm-2, set when the demo root was
@@ -26,7 +26,7 @@ else {
 console.log(`canopy: demo disk ${disk} is running; a writer stands in for its guest (${nbdUri})`);
 
 // Interactive qemu-io: one process, one command a line on stdin.
-const io = spawn("qemu-io", ["-f", "raw", nbdUri], { stdio: ["pipe", "ignore", "ignore"] });
+const io = startInteractive(nbdUri, "raw");
 let n = 0;
 const REGION = 32 * 1024 * 1024;
 const timer = setInterval(() => {

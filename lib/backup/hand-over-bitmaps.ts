@@ -1,6 +1,6 @@
 import { readQcow2Header } from "../qcow2/header";
 import { isCanopyBitmap } from "./names";
-import { changeBitmap } from "./qemu-img-bitmap";
+import { changeBitmap } from "../qemu/img";
 
 /**
  * Bitmaps do not follow a new overlay: after a snapshot the guest writes into the overlay, and a bitmap left on

@@ -1,6 +1,6 @@
 import { readQcow2Header, type Qcow2Bitmap } from "../qcow2/header";
 import { isCanopyBitmap } from "./names";
-import { changeBitmap } from "./qemu-img-bitmap";
+import { changeBitmap } from "../qemu/img";
 
 /**
  * A merge deletes layers, and their bitmaps with them: the marks of writes made since the last backup would be

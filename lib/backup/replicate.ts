@@ -1,7 +1,7 @@
 import { CanopyError } from "../errors";
 import { createExclusive } from "../inventory/paths";
 import { OWNER_ONLY_FILE } from "../owner-only";
-import { run } from "../proc/run";
+import * as img from "../qemu/img";
 import { QmpError } from "../qmp/errors";
 import { BlockJob, type JobResult } from "../qmp/jobs";
 import type { TransactionAction } from "../qmp/types";
@@ -22,8 +22,6 @@ import type { QemuSession } from "./qemu-session";
  *   exactly, nothing written during the job is lost), on failure or cancel it is merged back (nothing is
  *   cleared). See README.md here for why this beats a temporary bitmap plus a clear.
  */
-
-const QEMU_IMG = process.env.CANOPY_QEMU_IMG ?? "qemu-img";
 
 export interface ReplicateInput {
   session: QemuSession;
@@ -197,10 +195,12 @@ export async function createStagingFile(
   backingName: string | null,
   opts: { compress?: boolean } = {},
 ): Promise<void> {
-  const backing = backingName ? ["-u", "-b", backingName, "-F", "qcow2"] : [];
-  const compression = opts.compress ? ["-o", "compression_type=zstd"] : [];
   // qemu-img follows a link at its target: it writes into this file, made without following one (a name taken in
   // any form is refused).
   await createExclusive(file, { mode: OWNER_ONLY_FILE });
-  await run(QEMU_IMG, ["create", "-q", "-f", "qcow2", ...compression, ...backing, file, String(size)], { timeoutMs: 30_000 });
+  await img.create(file, {
+    size,
+    ...(backingName ? { backing: backingName, backingUnopened: true } : {}),
+    ...(opts.compress ? { compressionType: "zstd" as const } : {}),
+  });
 }

@@ -1,9 +1,7 @@
 import { link, mkdir, rename, rm, unlink } from "node:fs/promises";
 import path from "node:path";
 import { CanopyError } from "../errors";
-import { run } from "../proc/run";
 import * as img from "../qemu/img";
-import { parseProgress } from "../qemu/progress";
 import { fsyncDir, fsyncFile } from "./durable";
 import { hashFile } from "./hash-file";
 import { partialFileName } from "./names";
@@ -17,9 +15,6 @@ import type { RestorePlan } from "./plan-restore";
  * place: a rename over the active layer (atomic: the layer is the old content or the new, never a mix), or a
  * link to the new name (which fails rather than overwrite a file that appeared since the plan).
  */
-
-const QEMU_IMG = process.env.CANOPY_QEMU_IMG ?? "qemu-img";
-const DATA_TIMEOUT_MS = 6 * 60 * 60 * 1000;
 
 export interface RestoreOptions {
   signal?: AbortSignal;
@@ -64,13 +59,9 @@ export async function restore(plan: RestorePlan, opts: RestoreOptions = {}): Pro
     opts.onStep?.("convert");
     const total = plan.backup.virtualSize;
     try {
-      await run(QEMU_IMG, ["convert", "-p", "-f", "qcow2", "-O", "qcow2", plan.source, partial], {
-        timeoutMs: DATA_TIMEOUT_MS,
+      await img.convert(plan.source, partial, {
         signal,
-        onStdout: (chunk) => {
-          const f = parseProgress(chunk);
-          if (f !== null) opts.onProgress?.(Math.round(f * total), total);
-        },
+        onProgress: (f) => opts.onProgress?.(Math.round(f * total), total),
       });
       await fsyncFile(partial);
     } finally {

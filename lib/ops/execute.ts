@@ -3,7 +3,6 @@ import path from "node:path";
 import { CanopyError } from "../errors";
 import { scanStorageRoot } from "../inventory/scan";
 import { assertStillCreated, createExclusive, removeCreated } from "../inventory/paths";
-import { ProcessError } from "../proc/run";
 import * as img from "../qemu/img";
 import type { PlanStep } from "./types";
 import { readQcow2Header } from "../qcow2/header";
@@ -164,8 +163,7 @@ async function retryWhileLocked(action: () => Promise<void>): Promise<void> {
     try {
       return await action();
     } catch (err) {
-      const locked = err instanceof ProcessError && /Failed to get .*lock/.test(err.stderr);
-      if (!locked || Date.now() > deadline) throw err;
+      if (!img.isLockError(err) || Date.now() > deadline) throw err;
       await new Promise((r) => setTimeout(r, 500));
     }
   }

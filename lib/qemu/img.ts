@@ -1,14 +1,16 @@
-import { run, type RunOptions } from "../proc/run";
+import { ProcessError, run, type RunOptions } from "../proc/run";
 import { parseProgress } from "./progress";
 
 /**
- * Thin typed wrappers over qemu-img. Each takes explicit paths and returns parsed output; none of them decides
- * anything. Timeouts are per call: metadata commands are quick, data-moving ones get a long default that the
- * caller can override.
+ * Thin typed wrappers over qemu-img, and the only code that names its binary or runs it (a unit test holds
+ * lib/, server/, scripts/ and bin/ to that). Each takes explicit paths and returns parsed output; none of them
+ * decides anything. Timeouts are per call: metadata commands are quick, data-moving ones get a long default
+ * that the caller can override.
  */
 
 const QEMU_IMG = process.env.CANOPY_QEMU_IMG ?? "qemu-img";
 const META_TIMEOUT_MS = 30_000;
+const BITMAP_TIMEOUT_MS = 120_000;
 const DATA_TIMEOUT_MS = 6 * 60 * 60 * 1000;
 
 type Opts = Pick<RunOptions, "timeoutMs" | "signal" | "onStdout">;
@@ -60,17 +62,23 @@ export interface CreateOptions extends Opts {
   size?: number;
   backing?: string;
   backingFormat?: string;
+  /** -u: the backing name is written as given and not opened (a name valid only later, or a locked file); needs `size`. */
+  backingUnopened?: boolean;
   clusterSize?: number;
   /** "0.10" makes a qcow2 v2 image, "1.1" a v3 one. */
   compat?: "0.10" | "1.1";
+  /** What compressed clusters will use; zstd needs QEMU >= 5.1 to read the file. */
+  compressionType?: "zlib" | "zstd";
 }
 
 export async function create(path: string, o: CreateOptions = {}): Promise<void> {
   const options: string[] = [];
   if (o.clusterSize) options.push(`cluster_size=${o.clusterSize}`);
   if (o.compat) options.push(`compat=${o.compat}`);
+  if (o.compressionType) options.push(`compression_type=${o.compressionType}`);
   const args = ["create", "-q", "-f", "qcow2"];
   if (options.length) args.push("-o", options.join(","));
+  if (o.backingUnopened) args.push("-u");
   if (o.backing !== undefined) args.push("-b", o.backing, "-F", o.backingFormat ?? "qcow2");
   args.push(path);
   if (o.size !== undefined) args.push(String(o.size));
@@ -145,25 +153,30 @@ export interface DataOpts extends Opts {
   onProgress?: (fraction: number) => void;
 }
 
-function progressOpts(o: DataOpts): Pick<RunOptions, "onStdout"> {
-  return o.onProgress
-    ? {
-        onStdout: (chunk) => {
-          const f = parseProgress(chunk);
-          if (f !== null) o.onProgress!(f);
-        },
-      }
-    : {};
+/** A data-moving run: the caller's signal, its timeout or `defaultTimeoutMs`, and -p's output parsed into fractions. */
+function dataRunOpts(o: DataOpts, defaultTimeoutMs: number): RunOptions {
+  return {
+    timeoutMs: o.timeoutMs || defaultTimeoutMs,
+    signal: o.signal,
+    ...(o.onProgress
+      ? {
+          onStdout: (chunk: string) => {
+            const f = parseProgress(chunk);
+            if (f !== null) o.onProgress!(f);
+          },
+        }
+      : {}),
+  };
 }
 
 /** Commits top's chain down to base (exclusive of base) into base. Top and the layers between keep their data (-d). */
 export async function commit(top: string, base: string, o: DataOpts = {}): Promise<void> {
-  await run(QEMU_IMG, ["commit", "-p", "-d", "-b", base, top], {
-    timeoutMs: DATA_TIMEOUT_MS,
-    signal: o.signal,
-    ...progressOpts(o),
-    ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
-  });
+  await run(QEMU_IMG, ["commit", "-p", "-d", "-b", base, top], dataRunOpts(o, DATA_TIMEOUT_MS));
+}
+
+/** A standalone qcow2 copy of what `source` reads through its whole chain, into `target` (which may exist, empty). */
+export async function convert(source: string, target: string, o: DataOpts = {}): Promise<void> {
+  await run(QEMU_IMG, ["convert", "-p", "-f", "qcow2", "-O", "qcow2", source, target], dataRunOpts(o, DATA_TIMEOUT_MS));
 }
 
 /**
@@ -184,10 +197,43 @@ export async function rebase(
 ): Promise<void> {
   const args = ["rebase", ...(o.pull ? ["-p", "-t", "writethrough"] : ["-u"])];
   args.push(...(backing === null ? ["-b", ""] : ["-F", "qcow2", "-b", backing]), image);
-  await run(QEMU_IMG, args, {
-    timeoutMs: o.pull ? DATA_TIMEOUT_MS : META_TIMEOUT_MS,
-    signal: o.signal,
-    ...progressOpts(o),
-    ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}),
-  });
+  await run(QEMU_IMG, args, dataRunOpts(o, o.pull ? DATA_TIMEOUT_MS : META_TIMEOUT_MS));
+}
+
+export type BitmapChange =
+  | { op: "add"; granularity?: number }
+  | { op: "remove" }
+  | { op: "enable" }
+  | { op: "disable" }
+  /** Sets in `bitmap` every bit set in `source` (a bitmap of `from`, or of the image itself). */
+  | { op: "merge"; source: string; from?: string };
+
+/**
+ * `qemu-img bitmap` on an image nothing else holds open: the offline way to add, enable, disable, merge and
+ * remove persistent dirty bitmaps (the snapshot and merge code call it through lib/backup).
+ */
+export async function changeBitmap(
+  image: string,
+  bitmap: string,
+  change: BitmapChange,
+  opts: Pick<RunOptions, "signal"> = {},
+): Promise<void> {
+  const args = ["bitmap", "-f", "qcow2"];
+  switch (change.op) {
+    case "add":
+      args.push("--add", ...(change.granularity ? ["-g", String(change.granularity)] : []));
+      break;
+    case "merge":
+      args.push("--merge", change.source, ...(change.from ? ["-b", change.from, "-F", "qcow2"] : []));
+      break;
+    default:
+      args.push(`--${change.op}`);
+  }
+  args.push(image, bitmap);
+  await run(QEMU_IMG, args, { timeoutMs: BITMAP_TIMEOUT_MS, ...opts });
+}
+
+/** True when qemu-img failed only because another process holds the image's lock (a running QEMU, or a qemu-img). */
+export function isLockError(err: unknown): boolean {
+  return err instanceof ProcessError && /Failed to get .*lock/.test(err.stderr);
 }

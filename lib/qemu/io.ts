@@ -1,8 +1,10 @@
+import { spawn, type ChildProcessByStdio } from "node:child_process";
+import type { Writable } from "node:stream";
 import { run } from "../proc/run";
 
 /**
  * qemu-io for writing and reading recognisable patterns: the demo uses it to give every layer its own data,
- * and the tests use it to read back the guest-visible bytes of every layer.
+ * and the tests use it to read back the guest-visible bytes of every layer. The only code that names its binary.
  */
 
 const QEMU_IO = process.env.CANOPY_QEMU_IO ?? "qemu-io";
@@ -39,4 +41,13 @@ export async function readPatternsMatch(
   const out = stdout + stderr;
   const reads = (out.match(/^read \d+\/\d+ bytes/gm) ?? []).length;
   return reads === ranges.length && !/verification failed|error/i.test(out);
+}
+
+/**
+ * An interactive qemu-io on `target` (a file or an NBD URI): one command a line on its stdin, output discarded.
+ * It runs until its stdin ends (write "quit\n" and end it), so it has no timeout and does not go through run():
+ * the demo's stand-in guest, which writes for as long as the demo runs.
+ */
+export function startInteractive(target: string, format: "raw" | "qcow2"): ChildProcessByStdio<Writable, null, null> {
+  return spawn(QEMU_IO, ["-f", format, target], { stdio: ["pipe", "ignore", "ignore"] });
 }

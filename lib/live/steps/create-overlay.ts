@@ -3,7 +3,7 @@ import { CanopyError } from "../../errors";
 import { assertStillCreated, createExclusive, removeCreated } from "../../inventory/paths";
 import { layerFile } from "../../ops/step-context";
 import type { PlanStep } from "../../ops/types";
-import { ProcessError, run } from "../../proc/run";
+import * as img from "../../qemu/img";
 import { QmpError } from "../../qmp/errors";
 import { snapshotBitmapActions } from "../bitmaps";
 import { callOptions, relativeBacking, type LiveStepContext, type LiveStepResult, type Routing } from "../context";
@@ -13,9 +13,6 @@ import { uniqueNodeName } from "../node-names";
 import { releaseNodes } from "../release-nodes";
 
 type CreateOverlay = Extract<PlanStep, { kind: "create-overlay" }>;
-
-const QEMU_IMG = process.env.CANOPY_QEMU_IMG ?? "qemu-img";
-const CREATE_TIMEOUT_MS = 30_000;
 
 /**
  * create-overlay on a running disk. On the active layer it is a live snapshot: the overlay file is made with
@@ -111,15 +108,13 @@ async function snapshotInTransaction(
  * link at its target, so it writes into a file made first exclusively, without following one, inside the root.
  */
 async function createFile(root: string, file: string, backing: string, size: number | undefined, signal: AbortSignal | undefined) {
-  const args = ["create", "-q", "-f", "qcow2", "-F", "qcow2", "-b", backing, file];
   const created = await createExclusive(file, { root });
   try {
     try {
-      await run(QEMU_IMG, args, { timeoutMs: CREATE_TIMEOUT_MS, signal });
+      await img.create(file, { backing, signal });
     } catch (err) {
-      const locked = err instanceof ProcessError && /Failed to get .*lock/.test(err.stderr);
-      if (!locked || size === undefined) throw err;
-      await run(QEMU_IMG, [...args.slice(0, -1), "-u", file, String(size)], { timeoutMs: CREATE_TIMEOUT_MS, signal });
+      if (!img.isLockError(err) || size === undefined) throw err;
+      await img.create(file, { backing, backingUnopened: true, size, signal });
     }
     await assertStillCreated(created);
   } catch (err) {
