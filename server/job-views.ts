@@ -1,7 +1,7 @@
 import "server-only";
-import type { Plan } from "@/lib/ops/types";
 import type { JobView } from "./actions/types";
 import { getDb } from "./db";
+import { parseJobRecord } from "./jobs/job-record";
 
 /** Read side of jobs for pages and the polling API: plain JSON, newest first. */
 
@@ -14,7 +14,7 @@ function findJobs(where: { disk?: { name: string }; id?: string }, take: number)
 }
 
 export function toJobView(job: JobRow): JobView {
-  const plan = planOf(job.plan);
+  const plan = parseJobRecord(job.plan);
   return {
     id: job.id,
     // The plan names the disk too, so a job outlives its disk's record with its name.
@@ -43,13 +43,4 @@ export async function listJobViews({ disk, limit }: { disk?: string; limit: numb
 export async function getJobView(id: string): Promise<JobView | null> {
   const [row] = await findJobs({ id }, 1);
   return row ? toJobView(row) : null;
-}
-
-function planOf(json: string | null): Plan | null {
-  if (!json) return null;
-  try {
-    return JSON.parse(json) as Plan;
-  } catch {
-    return null;
-  }
 }

@@ -3,7 +3,7 @@
 import Link from "next/link";
 import { useRouter } from "next/navigation";
 import { useEffect, useState, useTransition } from "react";
-import type { DiskBackupsView } from "@/server/backups/operations";
+import type { DiskBackupsView } from "@/server/backups/list-backups";
 import type { BackupView, ChainView } from "@/server/backups/mirror";
 import { previewBackupAction, startBackupAction, startVerifyAction } from "@/server/actions/backups";
 import { Button } from "@/components/actions/Button";

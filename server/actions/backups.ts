@@ -1,16 +1,11 @@
 "use server";
 import "server-only";
 import { z } from "zod";
-import {
-  previewDeletion,
-  previewNextBackup,
-  previewRestore,
-  removeBackups,
-  startBackup,
-  startRestore,
-  startVerify,
-  type RestoreRequest,
-} from "../backups/operations";
+import { previewDeletion, removeBackups } from "../backups/delete-backups";
+import { previewNextBackup } from "../backups/preview-backup";
+import { previewRestore, startRestore, type RestoreRequest } from "../backups/restore";
+import { startBackup } from "../backups/start-backup";
+import { startVerify } from "../backups/verify";
 import { loadDiskBackupState } from "../backups/disk-backup-state";
 import { setPolicy } from "../backups/policy";
 import { defineAction } from "./client";

@@ -3,6 +3,7 @@ import "server-only";
 import { z } from "zod";
 import { MAX_NAME_LENGTH } from "@/lib/inventory/names";
 import { cancelJob } from "../jobs/cancel-job";
+import { JOB_EXECUTORS } from "../job-kinds/executors";
 import { loadDiskState } from "../ops/disk-state";
 import { operationSchema, planOperation } from "../ops/plan-operation";
 import { runOperation } from "../ops/run-operation";
@@ -25,5 +26,5 @@ export const startOperationAction = defineAction(operationInput, async ({ disk, 
 });
 
 export const cancelJobAction = defineAction(z.object({ jobId: z.string().min(1).max(64) }), async ({ jobId }, { user }) =>
-  cancelJob(jobId, user.name),
+  cancelJob(jobId, user.name, JOB_EXECUTORS),
 );

@@ -5,7 +5,7 @@ import { getDb } from "../db";
 import { currentDiskJob } from "../disk-activity";
 import { scheduleOutlook, type ScheduleOutlook } from "./cron";
 import { syncDiskBackups } from "./mirror";
-import { previewNextBackup } from "./operations";
+import { previewNextBackup } from "./preview-backup";
 import { toLastBackup, type LastBackup } from "./last-backup";
 import { effectivePolicy } from "./policy";
 

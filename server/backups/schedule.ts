@@ -3,14 +3,14 @@ import { isCanopyError } from "@/lib/errors";
 import { getDb } from "../db";
 import { writeTransaction } from "../db-retry";
 import { cronMatches } from "./cron";
-import { startBackup } from "./operations";
+import { startBackup } from "./start-backup";
 import { scheduledDisks } from "./policy";
 
 /**
  * The worker's scheduler: every disk whose effective policy has a schedule gets a backup job queued in each
  * matching minute, once (the minute last queued is kept in Setting `backup-schedule:<disk>`, so a restarted or
  * second worker does not queue it twice). A busy disk is skipped for that minute. Retention runs after each
- * successful backup (server/backups/operations.ts).
+ * successful backup (server/backups/start-backup.ts).
  */
 export async function queueScheduledBackups(now = new Date(), log: (line: string) => void = () => undefined): Promise<string[]> {
   const db = getDb();

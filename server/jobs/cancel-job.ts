@@ -2,8 +2,10 @@ import "server-only";
 import { CanopyError } from "@/lib/errors";
 import { recordAuditEvent } from "../audit-events";
 import { getDb } from "../db";
+import { holdsDisk } from "./create-job";
+import type { ExecutorTable } from "./executor";
 import { claimOrphanedJob } from "./recover-jobs";
-import { runAnyJob } from "./run-any-job";
+import { runAnyJob } from "./run-job";
 
 /**
  * Asks a job to stop. A queued job is cancelled at once (nothing ran) and frees its disk; a running one is
@@ -12,11 +14,11 @@ import { runAnyJob } from "./run-any-job";
  * pull (a cancelled commit has written into a base no other branch reads, which the sibling rule ensures).
  *
  * A job whose process died (a killed CLI, a worker that is not running) has nobody to act on the request, so
- * this process takes it over and stops it now: the step the dead process was in is settled (see runJob), the
+ * this process takes it over and stops it now: the work the dead process was in is settled (see the executor's run), the
  * disk is freed, and the answer is the job's final state. Every accepted request is in the audit log.
  */
-export async function cancelJob(jobId: string, actor: string): Promise<CancelOutcome> {
-  const result = await requestCancel(jobId, actor);
+export async function cancelJob(jobId: string, actor: string, executors: ExecutorTable): Promise<CancelOutcome> {
+  const result = await requestCancel(jobId, actor, executors);
   // Audited here, so a cancel is recorded wherever it comes from (the dashboard, the CLI).
   const job = await getDb().job.findUnique({ where: { id: jobId }, select: { diskId: true, kind: true, disk: { select: { name: true } } } });
   await recordAuditEvent({
@@ -35,11 +37,11 @@ export interface CancelOutcome {
   error?: string | null;
 }
 
-async function requestCancel(jobId: string, actor: string): Promise<CancelOutcome> {
+async function requestCancel(jobId: string, actor: string, executors: ExecutorTable): Promise<CancelOutcome> {
   const db = getDb();
   const job = await db.job.findUnique({ where: { id: jobId } });
   if (!job) throw new CanopyError("not-found", `no job with id "${jobId}"`);
-  if (!["queued", "running"].includes(job.state)) {
+  if (!holdsDisk(job)) {
     throw new CanopyError("invalid-input", `job ${jobId} has already ended (${job.state})`);
   }
   const queued = await db.job.updateMany({
@@ -51,7 +53,7 @@ async function requestCancel(jobId: string, actor: string): Promise<CancelOutcom
     return { id: jobId, state: "cancelled" };
   }
   if (await claimOrphanedJob(jobId, { cancel: true })) {
-    await runAnyJob(jobId);
+    await runAnyJob(jobId, executors);
     const ended = await db.job.findUniqueOrThrow({ where: { id: jobId } });
     return { id: jobId, state: ended.state, error: ended.error };
   }

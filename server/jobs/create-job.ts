@@ -4,6 +4,7 @@ import type { Plan } from "@/lib/ops/types";
 import { getDb } from "../db";
 import type { Prisma } from "../generated/prisma/client";
 import { writeTransaction } from "../db-retry";
+import type { TaskRecord } from "./job-record";
 
 export interface CreateJobInput {
   disk: string;
@@ -39,6 +40,35 @@ export async function createJob({ disk, plan, requestedBy, claimNow }: CreateJob
       },
     }),
   );
+}
+
+/**
+ * Records a job that runs one piece of work (a backup, a verify, a restore) with the disk's lock. A disk whose
+ * record is gone (the restore of an old disk's backup) has no lock to take: the job is recorded without one.
+ */
+export async function createTaskJob(input: {
+  kind: string;
+  disk: string;
+  params: Record<string, unknown>;
+  summary: string;
+  requestedBy: string;
+  claimNow: boolean;
+}): Promise<string> {
+  const db = getDb();
+  const row = await db.disk.findUnique({ where: { name: input.disk } });
+  const record: TaskRecord = { task: input.kind, disk: input.disk, params: input.params, summary: input.summary, result: null };
+  const now = new Date();
+  const data = {
+    diskId: row?.id ?? null,
+    kind: input.kind,
+    state: input.claimNow ? "running" : "queued",
+    params: JSON.stringify(input.params),
+    plan: JSON.stringify(record),
+    requestedBy: input.requestedBy,
+    ...(input.claimNow ? { workerPid: process.pid, startedAt: now, heartbeatAt: now } : {}),
+  };
+  if (!row) return (await db.job.create({ data })).id;
+  return createLockedJob(input.disk, row.id, (tx) => tx.job.create({ data }));
 }
 
 /**

@@ -1,7 +1,8 @@
 import "server-only";
 import { processAlive } from "@/lib/proc/process-alive";
 import { getDb } from "../db";
-import { runAnyJob } from "./run-any-job";
+import type { ExecutorTable } from "./executor";
+import { runAnyJob } from "./run-job";
 
 /** A heartbeat older than this means the process running the job is gone (killed, crashed, machine restarted). */
 export const STALE_AFTER_MS = 10_000;
@@ -48,11 +49,17 @@ export async function claimQueuedJob(): Promise<string | null> {
   return claimed.count === 1 ? next.id : null;
 }
 
-export async function resumeOrphanedJobs(log: (line: string) => void): Promise<void> {
+/**
+ * Resumes or reruns every job a dead process left running: a plan from the step it was in, a repeatable piece
+ * of work (a backup) as a whole.
+ */
+export async function resumeOrphanedJobs(log: (line: string) => void, executors: ExecutorTable): Promise<void> {
   for (const id of await findOrphanedJobs()) {
     if (!(await claimOrphanedJob(id))) continue;
-    log(`resuming job ${id} left running by a process that is gone`);
-    const outcome = await runAnyJob(id);
+    const kind = (await getDb().job.findUnique({ where: { id }, select: { kind: true } }))?.kind ?? "";
+    const again = executors[kind]?.repeatable ? "running again from its start" : "resuming";
+    log(`${again} job ${id} left running by a process that is gone`);
+    const outcome = await runAnyJob(id, executors);
     log(`job ${id} ${outcome}`);
   }
 }

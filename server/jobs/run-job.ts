@@ -1,225 +1,132 @@
 import "server-only";
-import { scanDisk } from "@/lib/inventory/scan";
-import { executeStep, settleStoppedStep } from "@/lib/ops/execute";
-import type { StepContext } from "@/lib/ops/step-context";
-import { executeLiveStep, recoverLiveJob, type LiveStepContext, type StepState } from "@/lib/live";
-import { connectLive, type LiveConnection } from "../live/connect-live";
-import type { Plan, PlanStep } from "@/lib/ops/types";
-import path from "node:path";
+import { isCanopyError } from "@/lib/errors";
 import { jobErrorMessage } from "../error-gate";
 import { getDb } from "../db";
+import type { ExecutorTable, JobContext, JobEnd, JobExecutor, JobOutcome } from "./executor";
 import { startHeartbeat } from "./job-heartbeat";
-import { loadConfig } from "../config";
-import { rescanDisk } from "../sync-inventory";
-import { stepEffects } from "./step-effects";
-import { describeStep } from "@/lib/ops/describe-step";
+import { parseJobRecord, type JobRecord } from "./job-record";
 
+export type { JobOutcome } from "./executor";
+
+/** Progress is written at most this often: a copy reports far more often than the jobs page polls. */
 const PROGRESS_WRITE_MS = 250;
-/**
- * Bytes per second a live block job may copy (CANOPY_LIVE_JOB_SPEED; unset: unlimited): a cap keeps a big merge
- * from starving the guest's own I/O. It must stay above the guest's write rate, or an active commit never
- * catches up.
- */
-const LIVE_JOB_SPEED = Number(process.env.CANOPY_LIVE_JOB_SPEED ?? 0) || undefined;
 
-export type JobOutcome = "succeeded" | "failed" | "cancelled";
+/** Runs a job with its kind's executor from the table (the worker's and a cancel's way). */
+export async function runAnyJob(jobId: string, executors: ExecutorTable): Promise<JobOutcome> {
+  const job = await getDb().job.findUniqueOrThrow({ where: { id: jobId }, select: { kind: true } });
+  const executor = executors[job.kind];
+  if (!executor) throw new Error(`no executor for job kind ${job.kind}`);
+  return (await runJob(jobId, executor)).outcome;
+}
 
 /**
- * Runs a job's steps in order, from the first one not done. Each step is marked running before it starts and
- * done after it ends, so a worker killed at any point is resumed from exactly the step it was in (steps are
- * safe to repeat; see lib/ops/execute.ts). While running, a heartbeat tells other processes the job is alive,
- * and a cancel request stops the running qemu-img at once.
+ * The lifecycle of every job, whatever its kind: marks it running in this process, beats its heartbeat (which
+ * carries a cancel request to the work's signal), writes its stage and throttled progress, and at the end
+ * records the outcome, the error through the error gate, lets go of the disk's lock and writes the audit event,
+ * in that order (a job records its end before it lets go of the lock; see createLockedJob).
  */
-export async function runJob(jobId: string): Promise<JobOutcome> {
+export async function runJob<P, R>(jobId: string, executor: JobExecutor<P, R>): Promise<JobEnd<R>> {
   const db = getDb();
-  const root = loadConfig().storageRoot;
-  const job = await db.job.findUniqueOrThrow({
-    where: { id: jobId },
-    include: { steps: { orderBy: { index: "asc" } }, disk: true },
-  });
-  if (!job.disk || !job.plan) throw new Error(`job ${jobId} has no disk or plan`);
-  const disk = job.disk.name;
-  const plan = JSON.parse(job.plan) as Plan;
+  const job = await db.job.findUniqueOrThrow({ where: { id: jobId }, include: { disk: { select: { name: true } } } });
+  const record = parseJobRecord(job.plan);
+  if (!record) throw new Error(`job ${jobId} has no plan`);
+  const perStage = executor.progress === "per-stage";
   const now = new Date();
   await db.job.update({
     where: { id: jobId },
-    data: { state: "running", workerPid: process.pid, startedAt: job.startedAt ?? now, heartbeatAt: now },
+    data: {
+      state: "running",
+      workerPid: process.pid,
+      startedAt: job.startedAt ?? now,
+      heartbeatAt: now,
+      ...(perStage ? { progressDone: 0n } : {}),
+    },
   });
-
   const heartbeat = startHeartbeat(jobId);
-
-  const total = plan.bytesToMove;
-  let done = job.steps.filter((s) => s.state === "done").reduce((n, s) => n + stepBytes(parse(s.detail)), 0);
-  let outcome: JobOutcome = "succeeded";
-  let error: string | null = null;
-  /** What steps found and repaired on the way (a resumed step's leaks, a header pointed back), for the record. */
-  const notes: string[] = [];
-  let live: LiveConnection | null = null;
+  let lastWrite = 0;
+  // The bar a finished job shows: the job's total, or the largest stage's bytes. Kept here because the
+  // throttled writes may skip a short job's every update.
+  let finalTotal = perStage ? 0 : Number(job.progressTotal);
+  const writeProgress = (done: number, total: number) =>
+    db.job.update({ where: { id: jobId }, data: { progressDone: BigInt(Math.round(done)), progressTotal: BigInt(Math.round(total)) } });
+  const ctx: JobContext = {
+    jobId,
+    disk: job.disk?.name ?? record.disk,
+    signal: heartbeat.signal,
+    cancelRequestedBeforeStart: job.cancelRequested,
+    async setStage(stage, progress) {
+      if (!progress) {
+        await db.job.update({ where: { id: jobId }, data: { stage } });
+        return;
+      }
+      lastWrite = 0;
+      const { done, total } = progress;
+      await db.job.update({ where: { id: jobId }, data: { stage, progressDone: BigInt(done), progressTotal: BigInt(total) } });
+    },
+    onProgress(done, total) {
+      finalTotal = Math.max(finalTotal, total);
+      if (Date.now() - lastWrite < PROGRESS_WRITE_MS) return;
+      lastWrite = Date.now();
+      void writeProgress(done, total).catch(() => undefined);
+    },
+    async setProgress(done, total) {
+      finalTotal = Math.max(finalTotal, total);
+      await writeProgress(done, total);
+    },
+  };
+  // Parsed inside the try: a record the executor cannot read fails the job, like any other error.
+  let parsed: { params: P } | null = null;
+  let end: JobEnd<R>;
+  let summary = record.summary;
   try {
-    // Routing: a running disk is changed through its QEMU process, a stopped one with qemu-img.
-    live = await connectLive(disk);
-    for (const row of job.steps) {
-      if (row.state === "done") continue;
-      const step = parse(row.detail);
-      // A step already marked running was interrupted by a process that died; live, only QEMU can tell
-      // whether its block job still runs, ended, or never started.
-      const interrupted = row.state === "running";
-      const cancel = heartbeat.signal.aborted || (await cancelRequested(jobId));
-      if (cancel && !interrupted) {
-        outcome = "cancelled";
-        break;
-      }
-      await db.jobStep.update({ where: { id: row.id }, data: { state: "running", startedAt: new Date() } });
-      await db.job.update({ where: { id: jobId }, data: { stage: describeStep(step) } });
-      const files = new Map((await scanDisk(root, disk)).layers.map((l) => [l.name, path.join(root, l.file)]));
-      let lastWrite = 0;
-      const ctx: StepContext = {
-        root,
-        disk,
-        files,
-        effects: stepEffects(root, disk),
-        signal: heartbeat.signal,
-        resumed: interrupted,
-        onProgress: (fraction) => {
-          if (Date.now() - lastWrite < PROGRESS_WRITE_MS) return;
-          lastWrite = Date.now();
-          const progressDone = BigInt(Math.round(done + fraction * stepBytes(step)));
-          void db.job.update({ where: { id: jobId }, data: { progressDone } }).catch(() => undefined);
-        },
-      };
-      const liveCtx: LiveStepContext | null = live && {
-        ...ctx,
-        qmp: live.qmp,
-        target: live.target,
-        jobId: blockJobId(jobId, row.index),
-        speed: LIVE_JOB_SPEED,
-      };
-      const states = job.steps.map((s) => (s.index < row.index ? "done" : s.index === row.index ? "running" : "pending") as StepState);
-      if (cancel) {
-        // The job's process died inside this step and a cancel came before anyone resumed it: the step is
-        // brought to a consistent state instead of being run again (a running block job is cancelled).
-        const settled = await settleInterruptedStep(step, ctx, liveCtx, plan, states);
-        notes.push(...settled.notes);
-        await db.jobStep.update({ where: { id: row.id }, data: { state: settled.done ? "done" : "failed", endedAt: new Date() } });
-        outcome = "cancelled";
-        break;
-      }
-      try {
-        if (!liveCtx) await executeStep(step, ctx, notes);
-        else if (interrupted) notes.push(...((await recoverLiveJob(plan, states, liveCtx)).result?.notes ?? []));
-        else notes.push(...(await executeLiveStep(step, liveCtx)).notes);
-      } catch (err) {
-        await db.jobStep.update({ where: { id: row.id }, data: { state: "failed", endedAt: new Date() } });
-        throw err;
-      }
-      done += stepBytes(step);
-      await db.jobStep.update({ where: { id: row.id }, data: { state: "done", endedAt: new Date() } });
-      await db.job.update({ where: { id: jobId }, data: { progressDone: BigInt(done) } });
-    }
+    parsed = { params: executor.params(record, job.params) };
+    const ran = await executor.run(parsed.params, ctx);
+    end = { outcome: ran.outcome, error: null, result: ran.result, details: null, notes: ran.notes ?? [] };
+    summary = ran.summary ?? summary;
   } catch (err) {
-    if (heartbeat.signal.aborted) outcome = "cancelled";
-    else {
-      outcome = "failed";
-      error = jobErrorMessage(err, `job ${jobId}`);
-    }
+    const details = isCanopyError(err) ? (err.details ?? null) : null;
+    end = heartbeat.signal.aborted
+      ? { outcome: "cancelled", error: null, result: null, details, notes: [] }
+      : { outcome: "failed", error: jobErrorMessage(err, `job ${jobId}`), result: null, details, notes: [] };
   } finally {
     heartbeat.stop();
-    live?.close();
   }
-  if (outcome !== "succeeded") {
-    const stepsNow = await db.jobStep.findMany({ where: { jobId }, orderBy: { index: "asc" } });
-    const warning = partialCommitWarning(plan, stepsNow.map((s) => s.state));
-    if (warning) error = error ? `${error}. ${warning}` : warning;
-  }
-  await finishJob(jobId, disk, plan, { outcome, error, notes }, total);
-  return outcome;
+  if (executor.settle && parsed) end = await executor.settle(parsed.params, ctx, end);
+  await recordEnd(jobId, record, summary, end, executor, finalTotal);
+  return end;
 }
 
-/**
- * Settles the step a dead process was in, for a cancel: offline, its files are put back as a resume would
- * (settleStoppedStep); live, recovery runs with the cancel already given, so a block job still running in QEMU is
- * cancelled, and one that had finished is recorded as done.
- */
-async function settleInterruptedStep(
-  step: PlanStep,
-  ctx: StepContext,
-  liveCtx: LiveStepContext | null,
-  plan: Plan,
-  states: StepState[],
-): Promise<{ done: boolean; notes: string[] }> {
-  if (!liveCtx) return { done: false, notes: await settleStoppedStep(step, ctx) };
-  try {
-    const recovered = await recoverLiveJob(plan, states, { ...liveCtx, signal: AbortSignal.abort() });
-    return { done: true, notes: recovered.result?.notes ?? [] };
-  } catch (err) {
-    return { done: false, notes: [`${describeStep(step)} stopped: ${jobErrorMessage(err, `resuming a step of a job on ${plan.disk}`)}`] };
-  }
-}
-
-async function cancelRequested(jobId: string): Promise<boolean> {
-  const j = await getDb().job.findUnique({ where: { id: jobId }, select: { cancelRequested: true } });
-  return j?.cancelRequested ?? false;
-}
-
-async function finishJob(
+async function recordEnd<P, R>(
   jobId: string,
-  disk: string,
-  plan: Plan,
-  { outcome, error, notes }: { outcome: JobOutcome; error: string | null; notes: string[] },
-  total: number,
+  record: JobRecord,
+  summary: string,
+  end: JobEnd<R>,
+  executor: JobExecutor<P, R>,
+  finalTotal: number,
 ): Promise<void> {
   const db = getDb();
-  const root = loadConfig().storageRoot;
-  // Whatever happened, the database must show the tree as it now is on disk. This job still holds the disk, but
-  // its steps are done or settled: its record may choose the active layer again (a set-active it never reached).
-  await rescanDisk(root, disk, { byJob: jobId }).catch(() => undefined);
-  const job = await db.job.update({
+  const total = BigInt(Math.round(finalTotal));
+  const updated = executor.endRecord?.(record, end, summary);
+  const row = await db.job.update({
     where: { id: jobId },
     data: {
-      state: outcome,
-      error,
+      state: end.outcome,
+      error: end.error,
       endedAt: new Date(),
       stage: null,
-      ...(outcome === "succeeded" ? { progressDone: BigInt(total) } : {}),
+      ...(updated ? { plan: JSON.stringify(updated) } : {}),
+      ...(end.outcome === "succeeded" ? { progressDone: total, progressTotal: total } : {}),
     },
   });
   await db.$transaction([
     db.diskLock.deleteMany({ where: { jobId } }),
     db.auditEvent.create({
       data: {
-        diskId: job.diskId,
-        actor: job.requestedBy,
-        action: plan.operation,
-        detail: JSON.stringify({ jobId, outcome, error, summary: plan.summary, plan, ...(notes.length ? { notes } : {}) }),
+        diskId: row.diskId,
+        actor: row.requestedBy,
+        action: row.kind,
+        detail: JSON.stringify({ jobId, outcome: end.outcome, error: end.error, summary, ...executor.auditDetail(updated ?? record, end) }),
       },
     }),
   ]);
 }
-
-/**
- * A commit that started but whose job did not finish has written part of the merged data into the base, so
- * the base and the merged layers below the top no longer hold their own states (the top and everything above
- * it read as before). Say so, and how to finish.
- */
-export function partialCommitWarning(plan: Plan, stepStates: string[]): string | null {
-  const i = plan.steps.findIndex((s) => s.kind === "commit");
-  const step = plan.steps[i];
-  if (!step || step.kind !== "commit" || stepStates[i] === "pending") return null;
-  if (stepStates.every((s) => s === "done")) return null;
-  const below = plan.deletes.filter((l) => l !== step.top);
-  return `the commit of ${step.top} into ${step.base} had started: ${[step.base, ...below].join(", ")} now hold part of the merged data (${step.top} and everything above it read as before); run the same merge again to finish it`;
-}
-
-/** The QEMU block job id of a job's step: the same after a restart, so recovery can find the job. */
-function blockJobId(jobId: string, index: number): string {
-  return `canopy-${jobId.slice(-10)}-${index}`;
-}
-
-function parse(detail: string | null): PlanStep {
-  return JSON.parse(detail ?? "{}") as PlanStep;
-}
-
-function stepBytes(step: PlanStep): number {
-  return "bytes" in step ? step.bytes : 0;
-}
-

@@ -5,6 +5,7 @@ import { getDb } from "../db";
 import { createJob } from "../jobs/create-job";
 import { diskBusyError } from "../jobs/disk-holder";
 import { runJob } from "../jobs/run-job";
+import { treeExecutor } from "./tree-executor";
 import { loadDiskState } from "./disk-state";
 import { planOperation, type OperationRequest } from "./plan-operation";
 
@@ -38,7 +39,7 @@ export async function runOperation(
     return { plan, dryRun: false, job: { id: jobId, state: "queued", error: null } };
   }
   const jobId = await createJob({ disk, plan, requestedBy: opts.requestedBy, claimNow: true });
-  await runJob(jobId);
+  await runJob(jobId, treeExecutor);
   const job = await getDb().job.findUniqueOrThrow({ where: { id: jobId } });
   if (job.state !== "succeeded") {
     throw new CanopyError("failed", `${plan.summary}: job ${job.id} ${job.state}${job.error ? `: ${job.error}` : ""}`, {

@@ -3,7 +3,8 @@ import { scanAndRecord } from "../sync-inventory";
 import { loadConfig } from "../config";
 import { getDb } from "../db";
 import { claimQueuedJob, resumeOrphanedJobs } from "../jobs/recover-jobs";
-import { runAnyJob } from "../jobs/run-any-job";
+import { runAnyJob } from "../jobs/run-job";
+import { JOB_EXECUTORS } from "../job-kinds/executors";
 import { queueScheduledBackups } from "../backups/schedule";
 import { refreshLiveness } from "../live/refresh-liveness";
 import { getJobView } from "../job-views";
@@ -38,7 +39,7 @@ export async function runWorkerLoop(log: WorkerLog): Promise<never> {
   let lastSchedule = 0;
   for (;;) {
     try {
-      await resumeOrphanedJobs(log);
+      await resumeOrphanedJobs(log, JOB_EXECUTORS);
       if (Date.now() - lastSchedule > SCHEDULE_EVERY_MS) {
         lastSchedule = Date.now();
         await queueScheduledBackups(new Date(), log);
@@ -46,7 +47,7 @@ export async function runWorkerLoop(log: WorkerLog): Promise<never> {
       const id = await claimQueuedJob();
       if (id) {
         log(`running job ${id}`);
-        log(`job ${id} ${await runAnyJob(id)}`);
+        log(`job ${id} ${await runAnyJob(id, JOB_EXECUTORS)}`);
         continue;
       }
       if (Date.now() - lastScan > SCAN_EVERY_MS) {
@@ -83,14 +84,14 @@ export type RanJob = JobView & { resumed: boolean };
  */
 export async function runWorkerOnce(log: WorkerLog): Promise<RanJob[]> {
   const since = new Date();
-  await resumeOrphanedJobs(log);
+  await resumeOrphanedJobs(log, JOB_EXECUTORS);
   const claimed = new Set<string>();
   for (let id = await claimQueuedJob(); id; id = await claimQueuedJob()) {
     claimed.add(id);
     log(`running job ${id}`);
-    log(`job ${id} ${await runAnyJob(id)}`);
+    log(`job ${id} ${await runAnyJob(id, JOB_EXECUTORS)}`);
   }
-  // Every runner writes its process's pid on the job it takes (run-job.ts, task-job.ts), the resumed ones too.
+  // Every runner writes its process's pid on the job it takes (server/jobs/run-job.ts), the resumed ones too.
   const ended = await getDb().job.findMany({
     where: { workerPid: process.pid, endedAt: { gte: since } },
     orderBy: { endedAt: "asc" },

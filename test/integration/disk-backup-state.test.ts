@@ -71,11 +71,12 @@ describe("a disk's backup state (last backup, next run, bitmap health)", () => {
   }, 240_000);
 
   it("while a job holds the disk the bitmaps are not read; after, they are", async () => {
-    const { startBackup } = await import("@/server/backups/operations");
+    const { startBackup } = await import("@/server/backups/start-backup");
     const { job } = await startBackup("vm-1", { requestedBy: "test", background: true });
     expect((await load("vm-1")).health).toEqual({ state: "busy", jobId: job.id, jobKind: "backup" });
     const { cancelJob } = await import("@/server/jobs/cancel-job");
-    await cancelJob(job.id, "test");
+    const { JOB_EXECUTORS } = await import("@/server/job-kinds/executors");
+    await cancelJob(job.id, "test", JOB_EXECUTORS);
     expect((await load("vm-1")).health).toMatchObject({ state: "checked", kind: "incremental" });
   });
 

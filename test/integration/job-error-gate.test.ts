@@ -4,6 +4,7 @@
 // GET /api/jobs/<id> is the route handler itself, with the request's session cookie faked.
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { z } from "zod";
 import { CanopyError } from "@/lib/errors";
 import { run } from "@/lib/proc/run";
 import { useTempDatabase } from "../support/auth-db";
@@ -17,13 +18,17 @@ vi.mock("next/navigation", async () => import("next/dist/client/components/navig
 const REPO = path.resolve(import.meta.dirname, "../..");
 
 let db: typeof import("@/server/db");
-let tasks: typeof import("@/server/backups/task-job");
+let jobs: typeof import("@/server/jobs/create-job");
+let runJob: typeof import("@/server/jobs/run-job").runJob;
+let taskExecutor: typeof import("@/server/backups/run-task").taskExecutor;
 let token: string;
 
 beforeAll(async () => {
   await useTempDatabase();
   db = await import("@/server/db");
-  tasks = await import("@/server/backups/task-job");
+  jobs = await import("@/server/jobs/create-job");
+  runJob = (await import("@/server/jobs/run-job")).runJob;
+  taskExecutor = (await import("@/server/backups/run-task")).taskExecutor;
   await (await import("@/server/auth/ensure-admin")).ensureAdmin({ CANOPY_ADMIN_PASSWORD: "pw" });
   const admin = await db.getDb().user.findUniqueOrThrow({ where: { name: "admin" } });
   token = (await (await import("@/server/auth/sessions")).createSession(admin.id)).token;
@@ -35,9 +40,11 @@ afterAll(async () => {
 
 /** Runs a verify-kind job whose work is `fail`, and returns its stored error and what the API answers. */
 async function failedJob(fail: () => Promise<unknown>) {
-  const jobId = await tasks.createTaskJob({ kind: "verify", disk: "gone", params: {}, summary: "test", requestedBy: "test", claimNow: true });
-  const executors = { verify: async () => (await fail(), {}) } as unknown as Parameters<typeof tasks.runTaskJob>[1];
-  const outcome = await tasks.runTaskJob(jobId, executors);
+  const jobId = await jobs.createTaskJob({ kind: "verify", disk: "gone", params: {}, summary: "test", requestedBy: "test", claimNow: true });
+  // The lifecycle every job runs in, around a verify-side executor whose work is `fail`.
+  const failing = taskExecutor(z.object({}), async () => (await fail(), { outcome: "succeeded" as const, result: null }));
+  const end = await runJob(jobId, failing);
+  const outcome = { state: end.outcome, error: end.error };
   const row = await db.getDb().job.findUniqueOrThrow({ where: { id: jobId } });
   const audit = await db.getDb().auditEvent.findFirstOrThrow({ where: { detail: { contains: jobId } } });
   fakeRequest.reset({ cookies: { canopy_session: token } });

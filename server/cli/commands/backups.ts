@@ -1,13 +1,10 @@
 import { defineCommand, type CommandContext } from "../command";
 import { formatBytes } from "../format";
-import {
-  listDiskBackups,
-  removeBackups,
-  startBackup,
-  startRestore,
-  startVerify,
-  type RestoreRequest,
-} from "../../backups/operations";
+import { removeBackups } from "../../backups/delete-backups";
+import { listDiskBackups } from "../../backups/list-backups";
+import { startRestore, type RestoreRequest } from "../../backups/restore";
+import { startBackup } from "../../backups/start-backup";
+import { startVerify } from "../../backups/verify";
 import { listPolicies, setPolicy, type PolicyChange } from "../../backups/policy";
 import { CanopyError } from "@/lib/errors";
 import { cliActor } from "../actor";

@@ -3,7 +3,7 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { requireUser } from "@/server/auth/current-user";
 import { getDiskTree } from "@/server/disks";
-import { listDiskBackups, type DiskBackupsView } from "@/server/backups/operations";
+import { listDiskBackups, type DiskBackupsView } from "@/server/backups/list-backups";
 import { decodeRouteParam, errorMessage } from "@/components/disks/load";
 import { BackupsView } from "@/components/backups/BackupsView";
 import { ErrorState } from "@/components/ui/StatePanel";
