@@ -1,10 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdir, mkdtemp, rm, utimes } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium, type Page } from "@playwright/test";
 import { run } from "@/lib/proc/run";
 import playwrightConfig from "../playwright.config";
+import { logIn, median, runScript, startServer, stopGroup } from "./support/dashboard";
 
 /**
  * Drawing and panning a 500-layer tree in the browser: a disk of real qcow2 files (a 150-layer trunk with 35
@@ -62,50 +63,6 @@ async function makeDisk(root: string): Promise<number> {
   const order = [...layers.slice(TRUNK), ...layers.slice(0, TRUNK)];
   await Promise.all(order.map((l, i) => utimes(file(l.name), now - order.length + i, now - order.length + i)));
   return layers.length;
-}
-
-/** Runs a TypeScript script the way the CLI and the worker run (tsx loader, react-server condition). */
-function runScript(script: string, env: NodeJS.ProcessEnv): void {
-  const res = spawnSync(process.execPath, [...process.execArgv, script, ...(script.endsWith("db-migrate.ts") ? ["deploy"] : [])], {
-    env,
-    encoding: "utf8",
-  });
-  if (res.status !== 0) throw new Error(`${script} failed:\n${res.stdout}\n${res.stderr}`);
-}
-
-async function startServer(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const build = spawnSync("bash", ["-c", "source scripts/lib.sh && ensure_build"], { env, encoding: "utf8" });
-  if (build.status !== 0) throw new Error(`next build failed:\n${build.stdout}\n${build.stderr}`);
-  const server = spawn(process.execPath, ["node_modules/next/dist/bin/next", "start", "-H", "127.0.0.1", "-p", String(PORT)], {
-    env,
-    stdio: "ignore",
-    detached: true,
-  });
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (await fetch(`${BASE_URL}/login`).then((r) => r.ok, () => false)) return server;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  stopServer(server);
-  throw new Error(`the server did not answer on ${BASE_URL} within 60 s`);
-}
-
-function stopServer(server: ChildProcess): void {
-  if (server.pid) {
-    try {
-      process.kill(-server.pid, "SIGTERM"); // its whole process group: next start forks a worker
-    } catch {
-      // already gone
-    }
-  }
-}
-
-async function logIn(page: Page): Promise<void> {
-  await page.goto(`${BASE_URL}/login`);
-  await page.getByLabel("User name").fill("admin");
-  await page.getByLabel("Password").fill(PASSWORD);
-  await page.getByRole("button", { name: "Log in" }).click();
-  await page.waitForURL((u) => !u.pathname.startsWith("/login"));
 }
 
 /** Loads the disk page and returns ms from navigation start until the graph's first view was painted. */
@@ -168,7 +125,6 @@ async function timePan(page: Page): Promise<PanStats> {
   return { frames: frames.length, p50: pct(0.5), p95: pct(0.95), max: sorted[sorted.length - 1] ?? NaN, fps: frames.length / seconds, moved: before !== after };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (s: PanStats) =>
   `${s.frames} frames, p50 ${s.p50.toFixed(1)} ms, p95 ${s.p95.toFixed(1)} ms, max ${s.max.toFixed(1)} ms, ${s.fps.toFixed(0)} fps${s.moved ? "" : " (VIEW DID NOT MOVE)"}`;
 
@@ -189,10 +145,10 @@ try {
   console.log(`created ${count} qcow2 layers (${TRUNK}-layer trunk, ${BRANCHES} branches of ${BRANCH_LENGTH}) in ${(performance.now() - t).toFixed(0)} ms`);
   runScript("scripts/db-migrate.ts", env);
   runScript("scripts/prepare-storage.ts", env);
-  server = await startServer(env);
+  server = await startServer(env, PORT);
 
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  await logIn(page);
+  await logIn(page, BASE_URL, PASSWORD);
   await timeDrawn(page); // warm-up: the server's first render of the route, the browser's caches
   const drawn: number[] = [];
   let nodesInDom = 0;
@@ -213,6 +169,6 @@ try {
   console.log(`pan zoomed out by "fit view" (${onScreen} layer boxes mounted): ${fmt(whole)} (goal: 60 fps)`);
 } finally {
   await browser.close();
-  if (server) stopServer(server);
+  if (server) stopGroup(server);
   await rm(dir, { recursive: true, force: true });
 }

@@ -20,8 +20,8 @@ const unreadable = (err: unknown): PanelLine => ({ tone: "red", headline: "Could
  * The disk's backup state in one strip under the tree's header (it never overlays the graph): the last
  * backup, the next scheduled run, and whether the bitmaps allow an incremental, each with its colour.
  */
-export function BackupStatePanel({ disk, initial }: { disk: string; initial: DiskBackupState | null }) {
-  const query = useDiskBackupState(disk, initial);
+export function BackupStatePanel({ disk }: { disk: string }) {
+  const query = useDiskBackupState(disk);
   const state = query.data;
   const backupsPage = diskBackupsHref(disk);
   // A backup that failed verification may not restore: the one thing here that must not be missed.

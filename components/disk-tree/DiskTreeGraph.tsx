@@ -168,8 +168,8 @@ function DiskTreeCanvas({ tree, busy, onAction }: DiskTreeGraphProps) {
           nodeTypes={nodeTypes}
           onNodeClick={onNodeClick}
           onPaneClick={picks.anchor ? undefined : () => picks.select(null)}
-          fitView
-          fitViewOptions={FIT_VIEW}
+          // No fitView here: onInit fits the first view (and moves to the active leaf). xyflow's own would run when
+          // the first node on screen is measured, which may come after onInit's view and undo it.
           onInit={onInit}
           minZoom={MIN_ZOOM}
           maxZoom={2}

@@ -2,8 +2,6 @@
 
 import { useCallback, useMemo, useState } from "react";
 import { useMutation } from "@tanstack/react-query";
-import type { DiskTreeView } from "@/lib/inventory/views";
-import type { DiskBackupState } from "@/server/backups/disk-backup-state";
 import type { DiskActivity } from "@/server/disk-activity";
 import { JobProgressBar } from "@/components/actions/JobProgressBar";
 import { OperationDialog, type OperationIntent, type StartedJob } from "@/components/actions/OperationDialog";
@@ -19,11 +17,11 @@ import { useDiskTree } from "./useDiskTree";
 import { useDiskActivity } from "./useDiskActivity";
 import { useOutsideJob } from "./useOutsideJob";
 import { outsideJobBusyText } from "./outside-job";
+import { unpackTree, type PackedTree } from "./packed-tree";
 
 interface DiskWorkspaceProps {
-  initialTree: DiskTreeView;
-  /** Null when the server could not read it: the backup panel then asks for it itself. */
-  initialBackupState: DiskBackupState | null;
+  /** The tree as the server read it, packed for the trip (packed-tree.ts). */
+  initialTree: PackedTree;
   /** The job holding the disk when the page was rendered; null when the server could not read it. */
   initialActivity: DiskActivity | null;
 }
@@ -35,8 +33,9 @@ interface DiskWorkspaceProps {
  * the tree query is invalidated and everything here redraws from the new tree (and the backup panel reads its
  * state again).
  */
-export function DiskWorkspace({ initialTree, initialBackupState, initialActivity }: DiskWorkspaceProps) {
-  const treeQuery = useDiskTree(initialTree);
+export function DiskWorkspace({ initialTree, initialActivity }: DiskWorkspaceProps) {
+  const unpacked = useMemo(() => unpackTree(initialTree), [initialTree]);
+  const treeQuery = useDiskTree(unpacked);
   const tree = treeQuery.data;
   const [intent, setIntent] = useState<OperationIntent | null>(null);
   const [tracked, setTracked, trackedRestored] = useTrackedJob(tree.name);
@@ -68,7 +67,7 @@ export function DiskWorkspace({ initialTree, initialBackupState, initialActivity
     <div className="flex min-h-0 flex-1 flex-col gap-4 px-8 pb-5 pt-5">
       <DiskTreeHeader tree={tree} />
       <ProblemList problems={tree.problems} />
-      <BackupStatePanel disk={tree.name} initial={initialBackupState} />
+      <BackupStatePanel disk={tree.name} />
       {tracked ? (
         <JobProgressBar
           summary={tracked.summary}

@@ -1,5 +1,5 @@
 import { hierarchy, tree as tidyTree } from "d3-hierarchy";
-import type { BuiltInEdge, Node } from "@xyflow/react";
+import { Position, type BuiltInEdge, type Node, type NodeHandle } from "@xyflow/react";
 import type { Problem } from "@/lib/inventory/types";
 import type { DiskTreeView, LayerView } from "@/lib/inventory/views";
 import { GRAPH_COLORS } from "./graph-style";
@@ -14,6 +14,27 @@ const GAP_X = 36;
 const GAP_Y = 36;
 /** Right-angle edges with a short first leg: with xyflow's default 20px legs, a gap this small gets a jog. */
 const EDGE_PATH = { borderRadius: 6, offset: 12 };
+
+/** xyflow's default handle box (its stylesheet's 6 px square, centred on the node's edge). */
+const HANDLE_SIZE = 6;
+
+/**
+ * Where the nodes' (invisible) handles are, given up front: xyflow otherwise mounts every node once, on or off
+ * screen, to measure its handles, which for a chain 1,000 deep meant 18,000 DOM elements and a 1.6 s task
+ * before the first view (bench/disk-page.ts). With them known, only the nodes on screen are ever mounted.
+ */
+function handlesOf(height: number, target: boolean): NodeHandle[] {
+  const at = (type: "source" | "target", position: Position, y: number): NodeHandle => ({
+    type,
+    position,
+    x: NODE_WIDTH / 2 - HANDLE_SIZE / 2,
+    y,
+    width: HANDLE_SIZE,
+    height: HANDLE_SIZE,
+  });
+  const source = at("source", Position.Bottom, height - HANDLE_SIZE / 2);
+  return target ? [at("target", Position.Top, -HANDLE_SIZE / 2), source] : [source];
+}
 
 /** Where a layer sits in the merge range being picked (see graph-marks.ts); absent outside any range. */
 export type RangeMark = "anchor" | "top" | "base" | "between";
@@ -150,6 +171,7 @@ function layerNode(layer: LayerView, role: LayerRole, position: { x: number; y: 
     position,
     width: NODE_WIDTH,
     height: NODE_HEIGHT,
+    handles: handlesOf(NODE_HEIGHT, true),
     data: { layer, role, problems },
     ariaLabel: `Layer ${layer.name}${role === "inner" ? "" : `, ${role === "tip" ? "branch tip" : role}`}${
       layer.protected ? ", protected" : ""
@@ -171,6 +193,7 @@ function unresolvedNode(
     position: { x: position.x, y: position.y + (NODE_HEIGHT - UNRESOLVED_HEIGHT) },
     width: NODE_WIDTH,
     height: UNRESOLVED_HEIGHT,
+    handles: handlesOf(UNRESOLVED_HEIGHT, false),
     selectable: false,
     focusable: false,
     data: { backingFile: child.backingFile ?? "", reason, childName: child.name, problems },

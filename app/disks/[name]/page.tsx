@@ -3,11 +3,11 @@ import Link from "next/link";
 import { notFound } from "next/navigation";
 import { getDiskTree } from "@/server/disks";
 import { requireUser } from "@/server/auth/current-user";
-import { loadDiskBackupState, type DiskBackupState } from "@/server/backups/disk-backup-state";
 import { getDiskActivity, type DiskActivity } from "@/server/disk-activity";
 import type { DiskTreeView } from "@/lib/inventory/views";
 import { decodeRouteParam, errorMessage } from "@/components/disks/load";
 import { DiskWorkspace } from "@/components/disk-tree/DiskWorkspace";
+import { packTree } from "@/components/disk-tree/packed-tree";
 import { ErrorState } from "@/components/ui/StatePanel";
 
 // Read from the database on every request: the tree changes with every scan and every operation.
@@ -46,20 +46,23 @@ export default async function DiskPage({ params }: DiskPageProps) {
   }
   if (!tree) notFound();
 
-  // Either read failing outright leaves its part of the page to fetch it again from the browser. The backup
-  // state's own troubles (no schedule, a disk the preview cannot read) are states it shows. A job already
-  // holding the disk (started from the CLI, say) disables the actions from the first paint.
-  const [backupState, activity] = await Promise.all([
-    loadDiskBackupState(name).catch((err: unknown): DiskBackupState | null => {
-      console.error(`loading the backup state of ${name} failed:`, err);
-      return null;
-    }),
-    getDiskActivity(name).catch((err: unknown): DiskActivity | null => {
-      console.error(`reading the current job of ${name} failed:`, err);
-      return null;
-    }),
-  ]);
+  // A job already holding the disk (started from the CLI, say) disables the actions from the first paint; if the
+  // read fails outright, the page asks again from the browser. The backup state is not read here: on a deep chain
+  // its preview rescans the disk and reads every layer's header, a quarter of a second and more of the server's
+  // event loop (a chain 1,000 deep, bench/disk-page.ts) that held back the tree, so its panel asks for it once
+  // the page is up.
+  const activity = await getDiskActivity(name).catch((err: unknown): DiskActivity | null => {
+    console.error(`reading the current job of ${name} failed:`, err);
+    return null;
+  });
   // The client side takes it from here: the graph, its actions, and refetching the tree after each job. Keyed
-  // by disk, so nothing one disk's page remembers (picks, a job's bar) carries over to another's.
-  return <DiskWorkspace key={tree.name} initialTree={tree} initialBackupState={backupState} initialActivity={activity} />;
+  // by disk, so nothing one disk's page remembers (picks, a job's bar) carries over to another's. The tree goes
+  // packed: a layer's fields that its place in the tree tells are left out (packed-tree.ts).
+  return (
+    <DiskWorkspace
+      key={tree.name}
+      initialTree={packTree(tree)}
+      initialActivity={activity}
+    />
+  );
 }
