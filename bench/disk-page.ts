@@ -86,10 +86,8 @@ async function drawnAt(page: Page): Promise<number> {
  * timed behind it.
  */
 async function panelFilledAt(page: Page): Promise<number> {
-  await page.waitForFunction(`!document.querySelector('[data-testid="bitmap-health"]').textContent.includes("…")`, undefined, {
-    timeout: 60_000,
-    polling: 20,
-  });
+  // The answer's cell carries the health's state; the waiting one does not.
+  await page.locator('[data-testid="bitmap-health"][data-state]').waitFor({ timeout: 60_000 });
   return page.evaluate<number>("performance.now()");
 }
 
