@@ -1,6 +1,7 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
+import path from "node:path";
 import { test, expect } from "./fixtures";
-import { ARTIFACTS, copyVm1, layerFile, layerFilesOf } from "./disk-actions-support";
+import { ARTIFACTS, DATA_DIR, copyVm1, expectLayerReads, layerFile, layerFilesOf, seedBlocks } from "./disk-actions-support";
 
 // Backups from the dashboard, on a copy of vm-1 (stopped; active layer 1C): a full and two incrementals, with
 // guest writes (qemu-io on the active layer) between them, the chain and the reasons on the page, then a
@@ -36,6 +37,9 @@ test("a full and two incrementals from the dashboard, then a restore as a new di
   await backUp("Back up now", "incremental");
   write(disk, 0x62, 44);
   await backUp("Back up now", "incremental");
+  // The guest's view at the newest point, kept to compare the restore with.
+  const atNewest = path.join(DATA_DIR, "bk-e2e-newest.qcow2");
+  execFileSync("qemu-img", ["convert", "-U", "-f", "qcow2", "-O", "qcow2", layerFile(disk, "1C"), atNewest], { stdio: "pipe" });
 
   const rows = page.getByTestId("backup-row");
   await expect(rows).toHaveCount(3);
@@ -66,6 +70,13 @@ test("a full and two incrementals from the dashboard, then a restore as a new di
   await dialog.getByRole("button", { name: "Restore" }).click();
   await expect(page.getByTestId("backup-job")).toHaveAttribute("data-state", "succeeded", { timeout: 60_000 });
   expect(layerFilesOf(restored)).toEqual(["1C"]);
+  // The new disk reads as the disk did at that point: vm-1's 1C with both writes, byte for byte.
+  const compared = spawnSync("qemu-img", ["compare", "-U", "-f", "qcow2", "-F", "qcow2", layerFile(restored, "1C"), atNewest], { encoding: "utf8" });
+  expect(compared.status, `restored as backed up: ${compared.stdout}${compared.stderr}`).toBe(0);
+  const blocks = seedBlocks("1C");
+  blocks[40] = 0x61;
+  blocks[44] = 0x62;
+  expectLayerReads(restored, "1C", blocks);
 
   await page.goto("/");
   await expect(page.getByRole("link", { name: restored, exact: true })).toBeVisible();

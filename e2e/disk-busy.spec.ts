@@ -13,6 +13,7 @@ import {
   makeBigDisk,
   node,
 } from "./disk-actions-support";
+import { expectProgressShown, progressOrEnd, recordJobBar } from "./job-bar";
 
 // The disk page shows jobs it did not start, here started from the CLI while the page is open: the job, who
 // started it, the actions kept off, Cancel, and the graph redrawn when it ends, all without a reload. On a disk
@@ -46,6 +47,7 @@ test("a merge started from the CLI shows with who started it, keeps the actions 
   await expect(node(page, "B1")).toBeVisible();
   const sameDocument = await markDocument(page);
 
+  const shown = await recordJobBar(page, "outside-job-progress");
   const cli = canopyRunning(["merge-down", DISK, "--top", "B1", "--base", "B0"]);
   const bar = outsideBar(page);
   await expect(bar).toHaveAttribute("data-job-state", /queued|running/, { timeout: 15_000 });
@@ -63,20 +65,14 @@ test("a merge started from the CLI shows with who started it, keeps the actions 
   expect(buttons.length).toBeGreaterThan(0);
   for (const button of buttons) await expect(button).toBeDisabled();
 
-  // Caught mid-copy for the screenshot (the bar reads the job every second), unless the merge ended first.
-  await expect
-    .poll(async () => {
-      const state = await bar.getAttribute("data-job-state");
-      if (state !== "running") return state !== "queued";
-      const value = await bar.getByRole("progressbar").getAttribute("aria-valuenow", { timeout: 500 }).catch(() => "100");
-      return Number(value ?? 0) > 0;
-    }, { timeout: 30_000, intervals: [200] })
-    .toBe(true);
+  // Caught mid-copy for the screenshot (the bar reads the job every second).
+  await progressOrEnd(shown);
   await page.screenshot({ path: `${ARTIFACTS}/disk-outside-job.png` });
 
   await expect(bar).toHaveAttribute("data-job-state", "succeeded", { timeout: 150_000 });
   expect((await cli).code).toBe(0);
   await expect(bar.getByTestId("job-bytes")).toContainText("3 GiB of 3 GiB");
+  expectProgressShown(await shown(), "3 GiB");
   await expect(node(page, "B1")).toHaveCount(0);
   await expect(edge(page, "B0", "B2")).toHaveCount(1);
   for (const button of buttons) await expect(button).toBeEnabled();

@@ -2,6 +2,7 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { liveHandOverActions } from "@/lib/backup/live-hand-over";
 import { runBackup } from "@/lib/backup/run-backup";
+import type { QmpClient } from "@/lib/qmp/client";
 import {
   bitmapsOf,
   captureNbd,
@@ -11,6 +12,8 @@ import {
   MiB,
   randomWrites,
   serveDisk,
+  touchedBytes,
+  type GuestWrite,
   writeNbd,
   writeOffline,
 } from "../support/backup-disk";
@@ -26,10 +29,19 @@ import {
  */
 
 const LONG = 300_000;
+const SIZE = 64 * MiB; // makeBackupTestDisk's default
 const stops: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const stop of stops.splice(0)) await stop();
 }, 30_000);
+
+/** The granularity of the one dirty bitmap on a node of the running disk, as its QEMU reports it. */
+async function bitmapGranularity(client: QmpClient, node: string): Promise<number> {
+  const nodes = await client.execute("query-named-block-nodes", { flat: true });
+  const bitmaps = nodes.find((n) => n["node-name"] === node)?.["dirty-bitmaps"] ?? [];
+  expect(bitmaps, `${node} carries one bitmap`).toHaveLength(1);
+  return bitmaps[0]!.granularity;
+}
 
 describe("backup of a running disk", () => {
   it("full and incrementals while the guest writes during each job restore to their points in time", async () => {
@@ -43,13 +55,27 @@ describe("backup of a running disk", () => {
 
     const captures: Array<[string, string]> = [];
     const kinds: string[] = [];
+    /** What the guest wrote since the last backup's point in time: what the next incremental must copy. */
+    let since: GuestWrite[] = [];
     for (let round = 0; round < 4; round++) {
-      if (round > 0) await writeNbd(vm.uri, randomWrites(100 + round, 10, 64));
+      if (round > 0) {
+        const before = randomWrites(100 + round, 10, 64);
+        await writeNbd(vm.uri, before);
+        since.push(...before);
+      }
       const capture = await captureNbd(vm.uri, path.join(disk.dir, `capture-${round}.qcow2`));
+      // A full copies the whole disk; an incremental every granule the tracking bitmap holds: those the writes
+      // since touched. The guest's discards change nothing (the daemon opens the disk with discard=ignore, QEMU's
+      // default), so they mark nothing either.
+      const granularity = round === 0 ? 0 : await bitmapGranularity(vm.client, "n-top");
+      const toCopy = round === 0 ? SIZE : touchedBytes(since.filter((w) => w.op !== "discard"), granularity);
+      const duringWrites = randomWrites(200 + round, 8, 64);
       let during: Promise<void> = Promise.resolve();
       let writerDone = Infinity;
       let jobDone = 0;
       let jobBytes = 0;
+      let stage = "";
+      const last: Record<string, { done: number; total: number }> = {};
       const result = await runBackup({
         diskName: disk.disk,
         layers,
@@ -60,17 +86,29 @@ describe("backup of a running disk", () => {
         // A second or more per backup: long enough for the writer to land in the middle of the job.
         speed: 2 * MiB,
         onPointInTime: () => {
-          during = writeNbd(vm.uri, randomWrites(200 + round, 8, 64)).then(() => void (writerDone = performance.now()));
+          during = writeNbd(vm.uri, duringWrites).then(() => void (writerDone = performance.now()));
         },
-        onStage: (stage) => void (stage === "transfer" && (jobDone = performance.now())),
-        onProgress: (done, total) => void (jobBytes = Math.max(jobBytes, total)),
+        onStage: (s) => {
+          stage = s;
+          if (s === "transfer") jobDone = performance.now();
+        },
+        onProgress: (done, total) => {
+          jobBytes = Math.max(jobBytes, total);
+          last[stage] = { done, total };
+        },
       });
       await during;
       expect(writerDone, "the guest wrote while the job was copying").toBeLessThan(jobDone);
       captures.push([result.backup.id, capture]);
       kinds.push(`${result.kind}:${result.reason}`);
       expect(result.backup.sourceLayer).toBe("top");
-      expect(jobBytes).toBeGreaterThan(0);
+      // The figures are the copy's own: QEMU's job counts the bytes it was to copy and did, to the granule; the
+      // transfer hashes the staged file; the job's largest total is what a finished job's bar shows.
+      expect(last.replication, `round ${round}: the copy's progress`).toEqual({ done: toCopy, total: toCopy });
+      expect(last.transfer, `round ${round}: the transfer's progress`).toEqual({ done: result.backup.fileSize, total: result.backup.fileSize });
+      expect(jobBytes).toBe(Math.max(toCopy, result.backup.fileSize));
+      // The guest's writes during this job went to the bitmap's successor: the next incremental copies them.
+      since = [...duringWrites];
     }
     expect(kinds).toEqual(["full:first-backup", "incremental:incremental", "incremental:incremental", "incremental:incremental"]);
     // The client belongs to the caller: still open, and the staging nodes are gone from the VM.

@@ -14,6 +14,7 @@ let login: typeof import("@/server/auth/log-in");
 let limit: typeof import("@/server/auth/login-rate-limit");
 let audit: typeof import("@/server/audit-events");
 let address: typeof import("@/server/auth/client-address");
+let sessions: typeof import("@/server/auth/sessions");
 
 beforeAll(async () => {
   await useTempDatabase();
@@ -23,6 +24,7 @@ beforeAll(async () => {
   limit = await import("@/server/auth/login-rate-limit");
   audit = await import("@/server/audit-events");
   address = await import("@/server/auth/client-address");
+  sessions = await import("@/server/auth/sessions");
 });
 
 afterAll(async () => {
@@ -39,6 +41,12 @@ const attempt = (when: Date, key: Partial<{ ip: string; username: string; passwo
     { username: key.username ?? "admin", password: key.password ?? "wrong", ip: key.ip ?? "10.0.0.1" },
     { now: when, wait: async (ms) => waited.push(ms) },
   );
+/** A login that let the admin in: its session's token, read back, is the admin's. */
+async function expectAdminIn(loggingIn: ReturnType<typeof attempt>, when: Date): Promise<void> {
+  const { user, session } = await loggingIn;
+  expect(user.name).toBe("admin");
+  expect(await sessions.findSessionUser(session.token, when)).toEqual(user);
+}
 const WRONG = "Wrong user name or password.";
 const THROTTLED = /^Too many failed logins\. Try again in \d+ s\.$/;
 
@@ -80,11 +88,11 @@ describe("the lock-out attempt", () => {
   it("the user name's delay grows with its failures from everywhere and never refuses", async () => {
     expect([0, 5, 6, 7, 8, 9, 10, 50].map(limit.userDelayMs)).toEqual([0, 0, 1000, 2000, 4000, 8000, 10_000, 10_000]);
     for (let i = 0; i < 6; i++) await expect(attempt(plus(i), { ip: `203.0.113.${i}` })).rejects.toThrow(WRONG);
-    await expect(attempt(plus(7), { ip: "198.51.100.7", password: "pw" })).resolves.toBeDefined();
+    await expectAdminIn(attempt(plus(7), { ip: "198.51.100.7", password: "pw" }), plus(7));
     expect(waited).toEqual([1000]);
     // A minute after the failures, no delay.
     waited = [];
-    await expect(attempt(plus(70), { ip: "198.51.100.7", password: "pw" })).resolves.toBeDefined();
+    await expectAdminIn(attempt(plus(70), { ip: "198.51.100.7", password: "pw" }), plus(70));
     expect(waited).toEqual([]);
   });
 });
@@ -106,21 +114,21 @@ describe("the limits", () => {
     for (let i = 0; i < 20; i++) await expect(attempt(plus(i), { username: `user${i}` })).rejects.toThrow(WRONG);
     await expect(attempt(plus(20), { username: "someone-new" })).rejects.toThrow(THROTTLED);
     await expect(attempt(plus(20), { password: "pw" })).rejects.toThrow(THROTTLED);
-    await expect(attempt(plus(20), { ip: "10.0.0.2", password: "pw" })).resolves.toBeDefined();
+    await expectAdminIn(attempt(plus(20), { ip: "10.0.0.2", password: "pw" }), plus(20));
   });
 
   it("counts an IPv6 /64 as one address: new addresses in it buy nothing", async () => {
     for (let i = 1; i <= 20; i++) await expect(attempt(plus(i), { ip: `2001:db8:1:2::${i.toString(16)}`, username: `u${i}` })).rejects.toThrow(WRONG);
     await expect(attempt(plus(21), { ip: "2001:db8:1:2:ffff:ffff:ffff:ffff", username: "x" })).rejects.toThrow(THROTTLED);
-    await expect(attempt(plus(21), { ip: "2001:db8:1:3::1", password: "pw" })).resolves.toBeDefined();
+    await expectAdminIn(attempt(plus(21), { ip: "2001:db8:1:3::1", password: "pw" }), plus(21));
   });
 
   it("counts only wrong passwords: successes and refused attempts do not fill the window", async () => {
-    for (let i = 0; i < 10; i++) await attempt(plus(i), { password: "pw" });
+    for (let i = 0; i < 10; i++) await expectAdminIn(attempt(plus(i), { password: "pw" }), plus(i));
     for (let i = 0; i < 5; i++) await expect(attempt(plus(10 + i))).rejects.toThrow(WRONG);
     for (let i = 0; i < 5; i++) await expect(attempt(plus(20 + i), { password: "pw" })).rejects.toThrow(THROTTLED);
     // Being refused again and again does not push the end of the wait further out.
-    await expect(attempt(plus(70.5), { password: "pw" })).resolves.toBeDefined();
+    await expectAdminIn(attempt(plus(70.5), { password: "pw" }), plus(70.5));
     const outcomes = (await db.getDb().loginAttempt.findMany()).map((r) => r.outcome);
     expect(outcomes.filter((o) => o === "success")).toHaveLength(11);
     expect(outcomes.filter((o) => o === "failure")).toHaveLength(5);
@@ -142,7 +150,10 @@ describe("the limits", () => {
   });
 
   it("forgets attempts after a day", async () => {
-    await expect(attempt(plus(0))).rejects.toThrow();
+    await expect(attempt(plus(0))).rejects.toThrow(WRONG);
+    expect(await db.getDb().loginAttempt.count()).toBe(1);
+    await limit.pruneLoginAttempts(plus(24 * 3600 - 1));
+    expect(await db.getDb().loginAttempt.count(), "kept for a day").toBe(1);
     await limit.pruneLoginAttempts(plus(24 * 3600 + 1));
     expect(await db.getDb().loginAttempt.count()).toBe(0);
   });

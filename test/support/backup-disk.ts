@@ -153,6 +153,18 @@ export async function bitmapsOf(file: string): Promise<Array<{ name: string; fla
   return info["format-specific"]?.data?.bitmaps ?? [];
 }
 
+/**
+ * The bytes a dirty bitmap of `granularity` marks after these writes (data, zeroes and discards alike): every
+ * granule any of them touches, counted once.
+ */
+export function touchedBytes(writes: readonly GuestWrite[], granularity: number): number {
+  const granules = new Set<number>();
+  for (const w of writes) {
+    for (let g = Math.floor(w.offset / granularity); g * granularity < w.offset + w.length; g++) granules.add(g);
+  }
+  return granules.size * granularity;
+}
+
 /** A running disk: the chain opened in a qemu-storage-daemon, the top writable and exported over NBD. */
 export async function serveDisk(
   disk: BackupTestDisk,
