@@ -6,7 +6,7 @@ import { test, expect } from "./fixtures";
 import { ARTIFACTS, BACKUPS, STORAGE, canopy, copyVm1, forgetDisk, layerFile } from "./disk-actions-support";
 import { formatBytes } from "@/components/format/bytes";
 import { formatDateTime } from "@/components/format/time";
-import { nextCronRun } from "@/server/backups/cron";
+import { nextCronRun } from "@/lib/backup/cron";
 
 // The backups overview (/backups) on a copy of vm-1 of its own, step by step: never backed up, a full and an
 // incremental (made with the CLI, as the schedule or an admin's shell would), a backup that fails verification,

@@ -4,7 +4,7 @@ import path from "node:path";
 import type { Page } from "@playwright/test";
 import { test, expect } from "./fixtures";
 import { ARTIFACTS, BACKUPS, canopy, confirmAndWait, copyVm1, forgetDisk, layerAction, layerFile, openedPlan, registerDisk } from "./disk-actions-support";
-import { nextCronRun } from "@/server/backups/cron";
+import { nextCronRun } from "@/lib/backup/cron";
 import { formatDateTime } from "@/components/format/time";
 
 // The backup panel on the disk page, on a copy of vm-1 of its own (stopped; active layer 1C), step by step:

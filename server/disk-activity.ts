@@ -1,5 +1,5 @@
 import "server-only";
-import type { JobView } from "./actions/types";
+import type { JobView } from "@/lib/views/job";
 import { getDb } from "./db";
 import { holdsDisk } from "./jobs/create-job";
 import { toJobView } from "./job-views";

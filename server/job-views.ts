@@ -1,5 +1,5 @@
 import "server-only";
-import type { JobView } from "./actions/types";
+import type { JobView } from "@/lib/views/job";
 import { getDb } from "./db";
 import { parseJobRecord } from "./jobs/job-record";
 

@@ -3,7 +3,7 @@ import { JobsView } from "@/components/jobs/JobsView";
 import { errorMessage } from "@/components/disks/load";
 import { PageHeader } from "@/components/ui/PageHeader";
 import { ErrorState } from "@/components/ui/StatePanel";
-import type { JobView } from "@/server/actions/types";
+import type { JobView } from "@/lib/views/job";
 import { requireUser } from "@/server/auth/current-user";
 import { listJobViews } from "@/server/job-views";
 

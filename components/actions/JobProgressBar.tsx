@@ -1,7 +1,7 @@
 "use client";
 
 import { useState } from "react";
-import type { JobView } from "@/server/actions/types";
+import type { JobView } from "@/lib/views/job";
 import { formatBytes } from "@/components/format/bytes";
 import { WarningIcon } from "@/components/ui/icons";
 import { Button } from "./Button";

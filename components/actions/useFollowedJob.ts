@@ -2,11 +2,10 @@
 
 import { useEffect } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import { TERMINAL_JOB_STATES, type JobView } from "@/server/actions/types";
+import { TERMINAL_JOB_STATES, type JobView } from "@/lib/views/job";
 import { useJob } from "@/components/jobs/useJob";
 import { isFinalApiError } from "@/components/api/fetch-json";
-import { diskTreeKey } from "@/components/disk-tree/useDiskTree";
-import { diskBackupStateKey } from "@/components/backups/useDiskBackupState";
+import { diskBackupStateKey, diskTreeKey } from "@/components/api/query-keys";
 import { readableError } from "./operation-client";
 
 const isTerminal = (state: JobView["state"]) => (TERMINAL_JOB_STATES as readonly string[]).includes(state);

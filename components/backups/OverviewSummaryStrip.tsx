@@ -1,5 +1,5 @@
 import type { ReactNode } from "react";
-import type { OverviewSummary } from "@/server/backups/overview-model";
+import type { OverviewSummary } from "@/lib/views/backup-overview";
 import { formatBytes } from "@/components/format/bytes";
 import { WarningIcon } from "@/components/ui/icons";
 import type { OverviewFilter } from "./overview-filter";

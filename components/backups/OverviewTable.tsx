@@ -1,6 +1,6 @@
 import Link from "next/link";
-import { failuresOnRestorePath } from "@/server/backups/last-backup";
-import type { OverviewRow } from "@/server/backups/overview-model";
+import { failuresOnRestorePath } from "@/lib/views/last-backup";
+import type { OverviewRow } from "@/lib/views/backup-overview";
 import { formatBytes } from "@/components/format/bytes";
 import { formatDateTime } from "@/components/format/time";
 import { StatusBadge } from "@/components/disks/StatusBadge";

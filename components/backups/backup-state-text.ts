@@ -1,4 +1,6 @@
-import type { BitmapHealth, LastBackup, NextRun } from "@/server/backups/disk-backup-state";
+import type { NextRun } from "@/lib/backup/cron";
+import type { LastBackup } from "@/lib/views/last-backup";
+import type { BitmapHealth } from "@/server/backups/disk-backup-state";
 import { formatDateTime, formatUntil } from "@/components/format/time";
 import { chainFailureWords, reasonLabel } from "./backup-labels";
 

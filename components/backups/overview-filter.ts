@@ -1,4 +1,4 @@
-import type { OverviewRow } from "@/server/backups/overview-model";
+import type { OverviewRow } from "@/lib/views/backup-overview";
 
 /**
  * The backups overview's filters, one per figure of its summary strip that needs a look: the disks that were

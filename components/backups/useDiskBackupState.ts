@@ -2,9 +2,8 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { readDiskBackupState } from "@/components/actions/operation-client";
+import { diskBackupStateKey } from "@/components/api/query-keys";
 
-/** The react-query key of a disk's backup state: invalidated with the tree when a job on the disk ends. */
-export const diskBackupStateKey = (disk: string) => ["disk-backup-state", disk] as const;
 
 const BUSY_POLL_MS = 5_000;
 const IDLE_POLL_MS = 60_000;

@@ -4,8 +4,7 @@ import { useEffect, useRef } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import type { DiskActivity } from "@/server/disk-activity";
 import { fetchJson, isFinalApiError } from "@/components/api/fetch-json";
-import { diskBackupStateKey } from "@/components/backups/useDiskBackupState";
-import { diskTreeKey } from "./useDiskTree";
+import { diskBackupStateKey, diskTreeKey } from "@/components/api/query-keys";
 
 export const diskActivityKey = (disk: string) => ["disk-activity", disk] as const;
 

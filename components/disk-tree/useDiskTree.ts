@@ -3,10 +3,9 @@
 import { useQuery } from "@tanstack/react-query";
 import type { DiskTreeView } from "@/lib/inventory/views";
 import { fetchJson, isFinalApiError } from "@/components/api/fetch-json";
+import { diskTreeKey } from "@/components/api/query-keys";
 import { useServerSeed } from "@/components/api/useServerSeed";
 
-/** The react-query key of one disk's tree: invalidate it after anything that changes the disk. */
-export const diskTreeKey = (disk: string) => ["disk-tree", disk] as const;
 
 /**
  * One disk's tree, seeded with what the server rendered (so the first paint needs no request) and refetched

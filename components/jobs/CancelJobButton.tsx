@@ -2,7 +2,7 @@
 
 import { useState, useTransition } from "react";
 import { useQueryClient } from "@tanstack/react-query";
-import type { JobView } from "@/server/actions/types";
+import type { JobView } from "@/lib/views/job";
 import { cancelJobAction } from "@/server/actions/operations";
 import { ConfirmDialog } from "@/components/ui/ConfirmDialog";
 import { jobKey } from "./useJob";

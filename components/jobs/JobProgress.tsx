@@ -1,4 +1,4 @@
-import type { JobView } from "@/server/actions/types";
+import type { JobView } from "@/lib/views/job";
 import { formatBytes } from "@/components/format/bytes";
 
 const BAR: Record<JobView["state"], string> = {

@@ -1,4 +1,4 @@
-import type { JobView } from "@/server/actions/types";
+import type { JobView } from "@/lib/views/job";
 import { Badge, type BadgeTone } from "@/components/ui/Badge";
 
 const LOOK: Record<JobView["state"], { tone: BadgeTone; label: string }> = {

@@ -1,5 +1,5 @@
 import Link from "next/link";
-import type { JobView } from "@/server/actions/types";
+import type { JobView } from "@/lib/views/job";
 import { formatDuration } from "@/components/format/time";
 import { Timestamp } from "@/components/ui/Timestamp";
 import { CancelJobButton } from "./CancelJobButton";

@@ -2,7 +2,7 @@
 
 import Link from "next/link";
 import { useEffect, useState } from "react";
-import type { JobView } from "@/server/actions/types";
+import type { JobView } from "@/lib/views/job";
 import { ApiError } from "@/components/api/fetch-json";
 import { EmptyState, ErrorState } from "@/components/ui/StatePanel";
 import { JobsTable } from "./JobsTable";

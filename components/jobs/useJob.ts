@@ -1,7 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
-import { TERMINAL_JOB_STATES, type JobView } from "@/server/actions/types";
+import { TERMINAL_JOB_STATES, type JobView } from "@/lib/views/job";
 import { fetchJson, isFinalApiError } from "@/components/api/fetch-json";
 
 /** How often a job that is still queued or running is asked for. */

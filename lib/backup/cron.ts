@@ -1,4 +1,4 @@
-import { CanopyError } from "@/lib/errors";
+import { CanopyError } from "../errors";
 
 /**
  * A small matcher for standard 5-field cron strings: minute hour day-of-month month day-of-week. Each field is
@@ -126,6 +126,9 @@ export type ScheduleOutlook =
   | { state: "invalid"; schedule: string; message: string };
 
 /** A bad stored schedule is an answer here, not an error: a page showing it must not fail because of it. */
+/** The next run as the dashboard shows it: the schedule's outlook, and whether a per-disk override set it. */
+export type NextRun = ScheduleOutlook & { fromOverride: boolean };
+
 export function scheduleOutlook(schedule: string | null, now: Date): ScheduleOutlook {
   if (!schedule) return { state: "none" };
   let at: Date | null;

@@ -1,5 +1,4 @@
-import { scheduleOutlook } from "./cron";
-import type { NextRun } from "./disk-backup-state";
+import { scheduleOutlook, type NextRun } from "../backup/cron";
 import { toLastBackup, type BackupFacts, type LastBackup } from "./last-backup";
 
 export type { BackupFacts };

@@ -3,10 +3,10 @@ import { assertName } from "@/lib/inventory/names";
 import { gateError } from "../error-gate";
 import { getDb } from "../db";
 import { currentDiskJob } from "../disk-activity";
-import { scheduleOutlook, type ScheduleOutlook } from "./cron";
+import { scheduleOutlook, type NextRun } from "@/lib/backup/cron";
 import { syncDiskBackups } from "./mirror";
 import { previewNextBackup } from "./preview-backup";
-import { toLastBackup, type LastBackup } from "./last-backup";
+import { toLastBackup, type LastBackup } from "@/lib/views/last-backup";
 import { effectivePolicy } from "./policy";
 
 export type { LastBackup };
@@ -18,7 +18,6 @@ export type { LastBackup };
  */
 
 /** `fromOverride`: the schedule is the disk's own, not the default policy's. */
-export type NextRun = ScheduleOutlook & { fromOverride: boolean };
 
 export type BitmapHealth =
   /** What the next backup would be (lib/backup's decideKind): `incremental` means the bitmaps are usable. */

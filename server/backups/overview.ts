@@ -3,7 +3,7 @@ import { readdir } from "node:fs/promises";
 import { isCanopyError } from "@/lib/errors";
 import { getDb } from "../db";
 import { repoRoot, syncDiskBackups } from "./mirror";
-import { overviewRows, summarizeOverview, type OverviewRow, type OverviewSummary, type PolicyFacts } from "./overview-model";
+import { overviewRows, summarizeOverview, type OverviewRow, type OverviewSummary, type PolicyFacts } from "@/lib/views/backup-overview";
 import { listPolicies } from "./policy";
 
 /**

@@ -3,7 +3,7 @@ import { CanopyError } from "@/lib/errors";
 import { DEFAULT_POLICY } from "@/lib/backup";
 import { assertName } from "@/lib/inventory/names";
 import { getDb } from "../db";
-import { parseSavableCron } from "./cron";
+import { parseSavableCron } from "@/lib/backup/cron";
 
 /**
  * Backup policy: one global default row (diskName "*") and optional per-disk overrides; a null field of an

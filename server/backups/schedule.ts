@@ -2,7 +2,7 @@ import "server-only";
 import { isCanopyError } from "@/lib/errors";
 import { getDb } from "../db";
 import { writeTransaction } from "../db-retry";
-import { cronMatches } from "./cron";
+import { cronMatches } from "@/lib/backup/cron";
 import { startBackup } from "./start-backup";
 import { scheduledDisks } from "./policy";
 

@@ -8,7 +8,7 @@ import { JOB_EXECUTORS } from "../job-kinds/executors";
 import { queueScheduledBackups } from "../backups/schedule";
 import { refreshLiveness } from "../live/refresh-liveness";
 import { getJobView } from "../job-views";
-import type { JobView } from "../actions/types";
+import type { JobView } from "@/lib/views/job";
 
 /**
  * The job worker runs outside any web request: `canopy worker` (or `npm run worker`), `npm start`'s

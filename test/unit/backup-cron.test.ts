@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cronMatches, nextCronRun, parseCron, parseSavableCron } from "@/server/backups/cron";
+import { cronMatches, nextCronRun, parseCron, parseSavableCron } from "@/lib/backup/cron";
 
 const at = (s: string) => new Date(s); // local time (no Z)
 

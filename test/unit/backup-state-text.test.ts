@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { describeHealth, describeLastBackup, describeNextRun } from "@/components/backups/backup-state-text";
 import { formatAge, formatUntil } from "@/components/format/time";
-import { scheduleOutlook } from "@/server/backups/cron";
+import { scheduleOutlook } from "@/lib/backup/cron";
 import type { LastBackup } from "@/server/backups/disk-backup-state";
 
 const at = (s: string) => new Date(s); // local time (no Z), as the schedule is

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { overviewRows, summarizeOverview, type BackupFacts, type PolicyFacts } from "@/server/backups/overview-model";
+import { overviewRows, summarizeOverview, type BackupFacts, type PolicyFacts } from "@/lib/views/backup-overview";
 import { filterOverviewRows, toggleFilter } from "@/components/backups/overview-filter";
 
 const now = new Date("2026-03-04T10:15:30"); // local time, as the schedule is
