@@ -1,6 +1,6 @@
 import os from "node:os";
 import { afterEach, describe, expect, it } from "vitest";
-import { cliActor } from "@/server/cli/actor";
+import { cliActor } from "@/server/cli/commands/actor";
 
 describe("who runs the CLI", () => {
   const saved = process.env.USER;

@@ -1,5 +1,5 @@
-import { defineCommand, type CommandContext } from "../command";
-import { formatBytes } from "../format";
+import { defineCommand, type CommandContext } from "./define-command";
+import { formatBytes } from "./format";
 import { removeBackups } from "../../backups/delete-backups";
 import { listDiskBackups } from "../../backups/list-backups";
 import { startRestore, type RestoreRequest } from "../../backups/restore";
@@ -7,7 +7,7 @@ import { startBackup } from "../../backups/start-backup";
 import { startVerify } from "../../backups/verify";
 import { listPolicies, setPolicy, type PolicyChange } from "../../backups/policy";
 import { CanopyError } from "@/lib/errors";
-import { cliActor } from "../actor";
+import { cliActor } from "./actor";
 
 /** Backups: the engine (lib/backup) run as Canopy jobs; see server/backups/. */
 

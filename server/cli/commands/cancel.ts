@@ -1,7 +1,7 @@
-import { defineCommand } from "../command";
+import { defineCommand } from "./define-command";
 import { cancelJob } from "../../jobs/cancel-job";
 import { JOB_EXECUTORS } from "../../job-kinds/executors";
-import { cliActor } from "../actor";
+import { cliActor } from "./actor";
 
 export const cancel = defineCommand({
   name: "cancel",

@@ -1,4 +1,4 @@
-import type { Command } from "../command";
+import type { Command } from "./define-command";
 import { scan } from "./scan";
 import { tree } from "./tree";
 import { snapshot, revert, mergeDown, mergeUp, remove, flatten, protect, unprotect, makeActive } from "./operations";

@@ -1,6 +1,6 @@
-import { defineCommand } from "../command";
+import { defineCommand } from "./define-command";
 import { listJobViews } from "../../job-views";
-import { formatBytes } from "../format";
+import { formatBytes } from "./format";
 
 export const jobs = defineCommand({
   name: "jobs",

@@ -1,6 +1,6 @@
-import { defineCommand } from "../command";
+import { defineCommand } from "./define-command";
 import { attachDisk, startDisk, stopDisk } from "../../live/disk-liveness";
-import { cliActor } from "../actor";
+import { cliActor } from "./actor";
 
 export const start = defineCommand({
   name: "start",

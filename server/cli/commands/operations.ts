@@ -1,10 +1,10 @@
 import { describeStep } from "@/lib/ops/describe-step";
 import type { Plan } from "@/lib/ops/types";
-import { defineCommand, type CommandContext } from "../command";
+import { defineCommand, type CommandContext } from "./define-command";
 import { runOperation, type OperationResult } from "../../ops/run-operation";
 import type { OperationRequest } from "../../ops/plan-operation";
-import { formatBytes } from "../format";
-import { cliActor } from "../actor";
+import { formatBytes } from "./format";
+import { cliActor } from "./actor";
 
 /** The snapshot-tree operations. Each plans first; --dry-run prints the plan and changes nothing. */
 

@@ -1,8 +1,8 @@
-import { defineCommand } from "../command";
+import { defineCommand } from "./define-command";
 import { scanAndRecord } from "../../sync-inventory";
 import { listDisks } from "../../disks";
 import { loadConfig } from "../../config";
-import { formatBytes, formatProblems } from "../format";
+import { formatBytes, formatProblems } from "./format";
 
 export const scan = defineCommand({
   name: "scan",

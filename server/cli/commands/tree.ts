@@ -1,11 +1,11 @@
-import { defineCommand } from "../command";
+import { defineCommand } from "./define-command";
 import { resolveDiskFolder } from "@/lib/inventory/paths";
 import { CanopyError } from "@/lib/errors";
 import type { DiskTreeView, LayerView } from "@/lib/inventory/views";
 import { rescanDisk } from "../../sync-inventory";
 import { getDiskTree } from "../../disks";
 import { loadConfig } from "../../config";
-import { formatBytes, formatProblems } from "../format";
+import { formatBytes, formatProblems } from "./format";
 
 export const tree = defineCommand({
   name: "tree",

@@ -1,5 +1,5 @@
 import { CanopyError } from "@/lib/errors";
-import { defineCommand } from "../command";
+import { defineCommand } from "./define-command";
 import { exitOnStopSignals, runWorkerLoop, runWorkerOnce, type RanJob } from "../../worker/loop";
 
 /**
