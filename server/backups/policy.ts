@@ -76,6 +76,15 @@ export async function listPolicies(): Promise<PolicyView> {
 }
 
 /** Only the fields given change; `null` clears a field (a disk then follows the default again). */
+/** The policy page's data: every policy, and the names of the disks an override can be made for. */
+export async function policyPageData(): Promise<{ policies: PolicyView; disks: string[] }> {
+  const [policies, disks] = await Promise.all([
+    listPolicies(),
+    getDb().disk.findMany({ select: { name: true }, orderBy: { name: "asc" } }),
+  ]);
+  return { policies, disks: disks.map((d) => d.name) };
+}
+
 export type PolicyChange = Partial<PolicyFields>;
 
 export function validatePolicyChange(change: PolicyChange): void {

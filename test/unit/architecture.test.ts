@@ -58,6 +58,14 @@ describe("the layout's rules", () => {
     expect(bad).toEqual([]);
   });
 
+  it("routes and pages hold no database queries of their own: they call server functions", () => {
+    const bad = everything
+      .filter((i) => i.from.startsWith("app/") && !i.typeOnly)
+      .filter((i) => i.to === "server/db.ts" || i.to?.startsWith("server/generated/") || packageOf(i.specifier).startsWith("@prisma/"))
+      .map((i) => `${i.from} imports ${i.specifier}`);
+    expect(bad).toEqual([]);
+  });
+
   it("components/ reach server/ only through server actions and types, never a module that touches the database", () => {
     const bad = everything
       .filter((i) => i.from.startsWith("components/") && i.to?.startsWith("server/") && !i.typeOnly && !isServerActionModule(i.to))
