@@ -19,6 +19,9 @@ import type { DiskInventory, LayerInfo, Problem, ScanResult } from "./types";
  * asynchronously, most of it the pool and the promises around it). The scan runs in the worker and the CLI; a
  * single disk (`scanDisk`) is also read in a request, which then waits its microseconds per layer. A scan of the
  * whole root lets the event loop run between disks, so a large root does not hold up the worker's timers.
+ *
+ * Longer than 300 lines: the folder walk, the backing-chain resolution and the problem reports share one scan's
+ * private caches (headers by real path, folders' real paths).
  */
 
 export { isInside, TEMPLATES_FOLDER };

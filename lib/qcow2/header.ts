@@ -4,6 +4,9 @@ import { open } from "node:fs/promises";
 /**
  * A small reader for the qcow2 header (QEMU's docs/interop/qcow2.txt). It reads a few kilobytes per file
  * instead of starting a process, which is what makes scanning a large storage root cheap. It never writes.
+ *
+ * Longer than 300 lines: the header, its extensions, the bitmap directory and the table checks are one format's
+ * parse, and the synchronous and asynchronous readers share that one parser.
  */
 
 export interface Qcow2Bitmap {

@@ -17,6 +17,9 @@ import type {
  * matched to their replies whatever the order; every call has a timeout and can be aborted. A QMP socket serves
  * one client at a time: a second connection is accepted by the kernel but gets no greeting until the first
  * leaves, which shows here as a handshake timeout.
+ *
+ * Longer than 300 lines: the handshake, id matching, timeouts, aborts and the event stream are one connection's
+ * state.
  */
 
 export const DEFAULT_CALL_TIMEOUT_MS = 30_000;

@@ -15,6 +15,9 @@ import type {
  * Following one QEMU block job from start to dismissal. State comes from JOB_STATUS_CHANGE events; `query-jobs`
  * is polled only for the byte counters (QEMU sends no progress events). Jobs are always created with
  * auto-dismiss off, so a concluded job stays visible until we have read how it ended, and we always dismiss it.
+ *
+ * Longer than 300 lines: one job's life (start, events, byte polling, cancel, completion, dismissal) is one state
+ * machine, and splitting it would spread its invariants over several files.
  */
 
 /** The job-id is required (Canopy names every job); auto-dismiss/auto-finalize are ours to set. */

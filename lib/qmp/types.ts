@@ -2,6 +2,8 @@
  * The part of QEMU's QMP schema (QAPI, checked against QEMU 7.2's query-qmp-schema) that Canopy uses. Member
  * names are QEMU's own, kebab-case and all, so an object here is exactly what goes on the wire; optional QAPI
  * members are optional properties. Replies are trusted, not validated: QEMU is the schema's author.
+ *
+ * Longer than 300 lines: the commands, replies and events Canopy uses, kept in one place as QEMU's schema lists them.
  */
 
 // ---------------------------------------------------------------- jobs

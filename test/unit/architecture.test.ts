@@ -58,6 +58,16 @@ describe("the layout's rules", () => {
     expect(bad).toEqual([]);
   });
 
+  it("a source file over 300 lines says why in its opening comment", () => {
+    const long = ["lib", "server", "components", "app"]
+      .flatMap((f) => sourceFiles(f))
+      .map((file) => ({ file, text: readFileSync(path.join(REPO, file), "utf8") }))
+      .filter(({ text }) => text.split("\n").length > 300);
+    expect(long.length).toBeGreaterThan(0); // there are some, so the check below is not vacuous
+    const unexplained = long.filter(({ text }) => !/^[\s\S]{0,3000}?Longer than 300 lines: \S/.test(text.split("*/")[0] ?? "")).map((l) => l.file);
+    expect(unexplained).toEqual([]);
+  });
+
   it("routes and pages hold no database queries of their own: they call server functions", () => {
     const bad = everything
       .filter((i) => i.from.startsWith("app/") && !i.typeOnly)
